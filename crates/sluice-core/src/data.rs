@@ -1,0 +1,202 @@
+//! The Kafka Connect data model: schemas and values as Connect's `Schema`/`Struct` hold them.
+//! Sources build these, transforms reshape them, converters serialize them. Nothing here
+//! knows about Postgres or JSON.
+
+use std::sync::{Arc, OnceLock};
+
+/// Connect's `Schema.Type`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SchemaType {
+    Int8,
+    Int16,
+    Int32,
+    Int64,
+    Float32,
+    Float64,
+    Boolean,
+    String,
+    Bytes,
+    Array,
+    Map,
+    Struct,
+}
+
+impl SchemaType {
+    /// The name Connect's JSON converter writes in `"type"`.
+    pub fn json_name(self) -> &'static str {
+        match self {
+            SchemaType::Int8 => "int8",
+            SchemaType::Int16 => "int16",
+            SchemaType::Int32 => "int32",
+            SchemaType::Int64 => "int64",
+            SchemaType::Float32 => "float",
+            SchemaType::Float64 => "double",
+            SchemaType::Boolean => "boolean",
+            SchemaType::String => "string",
+            SchemaType::Bytes => "bytes",
+            SchemaType::Array => "array",
+            SchemaType::Map => "map",
+            SchemaType::Struct => "struct",
+        }
+    }
+}
+
+/// A Connect schema. Built once per table (or per relation version) and shared by `Arc`,
+/// so its JSON form is computed once and reused for every record.
+#[derive(Debug, Clone)]
+pub struct Schema {
+    pub ty: SchemaType,
+    pub optional: bool,
+    pub name: Option<String>,
+    pub version: Option<i32>,
+    pub doc: Option<String>,
+    /// Ordered as the builder added them (Connect keeps a LinkedHashMap).
+    pub parameters: Vec<(String, String)>,
+    pub default: Option<Value>,
+    pub fields: Vec<Field>,
+    /// Element schema of an array, value schema of a map.
+    pub items: Option<Arc<Schema>>,
+    /// Key schema of a map.
+    pub keys: Option<Arc<Schema>>,
+    /// JSON converter cache, filled on first use.
+    pub(crate) json: OnceLock<Box<str>>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Field {
+    pub name: String,
+    pub schema: Arc<Schema>,
+}
+
+impl Schema {
+    pub fn new(ty: SchemaType) -> Self {
+        Schema {
+            ty,
+            optional: false,
+            name: None,
+            version: None,
+            doc: None,
+            parameters: Vec::new(),
+            default: None,
+            fields: Vec::new(),
+            items: None,
+            keys: None,
+            json: OnceLock::new(),
+        }
+    }
+
+    pub fn optional(mut self) -> Self {
+        self.optional = true;
+        self
+    }
+
+    pub fn required(mut self, required: bool) -> Self {
+        self.optional = !required;
+        self
+    }
+
+    pub fn named(mut self, name: impl Into<String>) -> Self {
+        self.name = Some(name.into());
+        self
+    }
+
+    pub fn version(mut self, version: i32) -> Self {
+        self.version = Some(version);
+        self
+    }
+
+    pub fn param(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.parameters.push((key.into(), value.into()));
+        self
+    }
+
+    pub fn default_value(mut self, value: Value) -> Self {
+        self.default = Some(value);
+        self
+    }
+
+    pub fn field(mut self, name: impl Into<String>, schema: impl Into<Arc<Schema>>) -> Self {
+        self.fields.push(Field { name: name.into(), schema: schema.into() });
+        self
+    }
+
+    pub fn array(items: impl Into<Arc<Schema>>) -> Self {
+        let mut s = Schema::new(SchemaType::Array);
+        s.items = Some(items.into());
+        s
+    }
+
+    pub fn map(keys: impl Into<Arc<Schema>>, values: impl Into<Arc<Schema>>) -> Self {
+        let mut s = Schema::new(SchemaType::Map);
+        s.keys = Some(keys.into());
+        s.items = Some(values.into());
+        s
+    }
+
+    pub fn structure() -> Self {
+        Schema::new(SchemaType::Struct)
+    }
+
+    pub fn field_index(&self, name: &str) -> Option<usize> {
+        self.fields.iter().position(|f| f.name == name)
+    }
+}
+
+/// A Connect value. Structs are positional: `Struct(values)[i]` belongs to `schema.fields[i]`.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    Null,
+    Boolean(bool),
+    /// Any integer type (int8..int64); the schema says which.
+    Int(i64),
+    Float32(f32),
+    Float64(f64),
+    String(String),
+    Bytes(Vec<u8>),
+    Array(Vec<Value>),
+    Map(Vec<(Value, Value)>),
+    Struct(Vec<Value>),
+}
+
+impl Value {
+    pub fn is_null(&self) -> bool {
+        matches!(self, Value::Null)
+    }
+}
+
+impl From<&str> for Value {
+    fn from(s: &str) -> Self {
+        Value::String(s.to_owned())
+    }
+}
+
+impl From<String> for Value {
+    fn from(s: String) -> Self {
+        Value::String(s)
+    }
+}
+
+impl From<i64> for Value {
+    fn from(v: i64) -> Self {
+        Value::Int(v)
+    }
+}
+
+impl From<bool> for Value {
+    fn from(v: bool) -> Self {
+        Value::Boolean(v)
+    }
+}
+
+impl<T: Into<Value>> From<Option<T>> for Value {
+    fn from(v: Option<T>) -> Self {
+        v.map_or(Value::Null, Into::into)
+    }
+}
+
+/// A schema with its value: Connect's `SchemaAndValue`, one side (key or value) of a record.
+#[derive(Debug, Clone)]
+pub struct Data {
+    pub schema: Arc<Schema>,
+    pub value: Value,
+}

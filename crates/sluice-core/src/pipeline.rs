@@ -1,0 +1,119 @@
+//! The seams between connectors and the one loop that drives them:
+//! poll source → convert → write to sink → flush (durable) → commit offset → ack source.
+//! The order is the durability argument: an offset is stored, and the source told it may
+//! forget (e.g. the slot's flushed LSN), only after every record before it is durable.
+
+use std::future::Future;
+use std::io::Write;
+
+use tokio::sync::watch;
+
+use crate::json::JsonConverter;
+use crate::offsets::{OffsetError, OffsetStore};
+use crate::record::{ProducerRecord, RecordPosition, SourceBatch, SourceOffset, SourceRecord};
+use crate::topics::{encode_line, LocalTopics, TopicError};
+
+pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// A source connector task.
+pub trait Source: Send {
+    /// Waits for the next records. Partial progress lives in `self`, so dropping the future
+    /// loses nothing that a later call would not redeliver.
+    fn poll(&mut self) -> impl Future<Output = Result<SourceBatch, BoxError>> + Send;
+    /// Everything up to `offset` is durable downstream; the source may release it.
+    fn commit(&mut self, offset: &SourceOffset) -> impl Future<Output = Result<(), BoxError>> + Send;
+}
+
+/// A destination for converted records. `write` may buffer; `flush` returns only once every
+/// record written so far is durable (fsynced, or acknowledged by all in-sync replicas).
+pub trait Sink: Send {
+    fn write(
+        &mut self,
+        records: &[ProducerRecord],
+    ) -> impl Future<Output = Result<Vec<RecordPosition>, BoxError>> + Send;
+    fn flush(&mut self) -> impl Future<Output = Result<(), BoxError>> + Send;
+}
+
+impl Sink for LocalTopics {
+    async fn write(&mut self, records: &[ProducerRecord]) -> Result<Vec<RecordPosition>, BoxError> {
+        tokio::task::block_in_place(|| {
+            records.iter().map(|r| self.append(r)).collect::<Result<Vec<_>, TopicError>>()
+        })
+        .map_err(Into::into)
+    }
+
+    async fn flush(&mut self) -> Result<(), BoxError> {
+        tokio::task::block_in_place(|| self.sync()).map_err(Into::into)
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum PipelineError {
+    #[error("source: {0}")]
+    Source(BoxError),
+    #[error("sink: {0}")]
+    Sink(BoxError),
+    #[error(transparent)]
+    Offsets(#[from] OffsetError),
+}
+
+/// Connector-level settings the driver needs.
+#[derive(Debug, Clone)]
+pub struct PipelineOptions {
+    pub connector: String,
+    pub key_converter: JsonConverter,
+    pub value_converter: JsonConverter,
+    /// Also print every record as one JSON line on stdout (`--stdout`).
+    pub stdout: bool,
+}
+
+pub fn convert(record: &SourceRecord, opts: &PipelineOptions) -> ProducerRecord {
+    ProducerRecord {
+        topic: record.topic.clone(),
+        key: opts.key_converter.serialize(record.key.as_ref()),
+        value: opts.value_converter.serialize(record.value.as_ref()),
+        timestamp_ms: record.timestamp_ms,
+        headers: record.headers.clone(),
+    }
+}
+
+/// Runs one connector until `shutdown` turns true or a side fails.
+pub async fn run<S: Source, K: Sink>(
+    opts: PipelineOptions,
+    source: &mut S,
+    sink: &mut K,
+    offsets: &OffsetStore,
+    mut shutdown: watch::Receiver<bool>,
+) -> Result<(), PipelineError> {
+    let mut line = Vec::new();
+    loop {
+        let batch = tokio::select! {
+            biased;
+            _ = shutdown.wait_for(|stop| *stop) => return Ok(()),
+            batch = source.poll() => batch.map_err(PipelineError::Source)?,
+        };
+        if !batch.records.is_empty() {
+            let records: Vec<ProducerRecord> = batch.records.iter().map(|r| convert(r, &opts)).collect();
+            let positions = sink.write(&records).await.map_err(PipelineError::Sink)?;
+            if opts.stdout {
+                print_lines(&records, &positions, &mut line);
+            }
+        }
+        if let Some(offset) = batch.offset {
+            sink.flush().await.map_err(PipelineError::Sink)?;
+            offsets.commit(&opts.connector, &offset)?;
+            source.commit(&offset).await.map_err(PipelineError::Source)?;
+        }
+    }
+}
+
+fn print_lines(records: &[ProducerRecord], positions: &[RecordPosition], line: &mut Vec<u8>) {
+    line.clear();
+    for (r, p) in records.iter().zip(positions) {
+        encode_line(line, r, p.partition, p.offset);
+        line.push(b'\n');
+    }
+    let mut out = std::io::stdout().lock();
+    // A closed stdout (e.g. `| head`) must not stop the pipeline.
+    let _ = out.write_all(line).and_then(|_| out.flush());
+}
