@@ -54,3 +54,371 @@ pub struct TypeOptions {
     pub interval: IntervalHandlingMode,
     pub hstore: HstoreHandlingMode,
 }
+
+/// `snapshot.mode`
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SnapshotMode {
+    /// Snapshot once when there is no offset, then stream.
+    Initial,
+    /// Snapshot on every start, then stream.
+    Always,
+    /// Stream only (`never` is the old spelling).
+    NoData,
+    /// Snapshot once, then stop.
+    InitialOnly,
+    /// Snapshot when there is no offset or the stored offset is no longer in the slot.
+    WhenNeeded,
+}
+
+/// `publication.autocreate.mode`
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PublicationAutocreateMode {
+    AllTables,
+    Disabled,
+    /// Sluice's default: only the included tables, with column lists for excluded columns.
+    Filtered,
+    NoTables,
+}
+
+/// Operations listed in `skipped.operations`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct SkippedOperations {
+    pub create: bool,
+    pub update: bool,
+    pub delete: bool,
+    pub truncate: bool,
+}
+
+/// A password that never prints.
+#[derive(Clone, PartialEq, Eq, Default)]
+pub struct Secret(pub String);
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(crate::raw::MASK)
+    }
+}
+
+/// `message.key.columns`: `<table regex>:<col>,<col>;<table regex>:<col>`.
+#[derive(Debug, Clone)]
+pub struct MessageKeyColumns {
+    pub table: regex::Regex,
+    pub columns: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct PostgresConfig {
+    pub name: String,
+    pub hostname: String,
+    pub port: u16,
+    pub user: String,
+    pub password: Secret,
+    pub dbname: String,
+    pub topic_prefix: String,
+    pub slot_name: String,
+    pub publication_name: String,
+    pub publication_autocreate: PublicationAutocreateMode,
+    pub slot_drop_on_stop: bool,
+    pub schema_include: Vec<regex::Regex>,
+    pub schema_exclude: Vec<regex::Regex>,
+    pub table_include: Vec<regex::Regex>,
+    /// `table.include.list` as written, for snapshot order (Debezium reads tables in this order).
+    pub table_include_raw: Vec<String>,
+    pub table_exclude: Vec<regex::Regex>,
+    pub column_include: Vec<regex::Regex>,
+    pub column_exclude: Vec<regex::Regex>,
+    pub snapshot_mode: SnapshotMode,
+    pub heartbeat_interval_ms: u64,
+    pub heartbeat_topics_prefix: String,
+    pub heartbeat_action_query: Option<String>,
+    pub types: TypeOptions,
+    pub tombstones_on_delete: bool,
+    pub message_key_columns: Vec<MessageKeyColumns>,
+    pub skipped: SkippedOperations,
+    pub provide_transaction_metadata: bool,
+    pub max_batch_size: usize,
+    pub max_queue_size: usize,
+    pub unavailable_value_placeholder: String,
+    pub key_schemas_enable: bool,
+    pub value_schemas_enable: bool,
+    pub status_update_interval_ms: u64,
+}
+
+const JSON_CONVERTER: &str = "org.apache.kafka.connect.json.JsonConverter";
+
+impl PostgresConfig {
+    pub(crate) fn read(r: &mut crate::KeyReader<'_>) -> Self {
+        use PublicationAutocreateMode as P;
+        let name = r.raw().name.clone();
+        let hostname = r.required_string("database.hostname").unwrap_or_default();
+        let port = r.int("database.port", 5432, 1, 65535) as u16;
+        let user = r.required_string("database.user").unwrap_or_default();
+        let password = Secret(r.get("database.password").unwrap_or("").to_owned());
+        let dbname = r.required_string("database.dbname").unwrap_or_default();
+        let topic_prefix = match r.get_any(&["topic.prefix", "database.server.name"]) {
+            Some((_, v)) => v.to_owned(),
+            None => {
+                r.issue("topic.prefix", None, "Missing required configuration \"topic.prefix\" which has no default value (it names the topics: <topic.prefix>.<schema>.<table>).");
+                String::new()
+            }
+        };
+        if !topic_prefix.is_empty()
+            && !topic_prefix.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+        {
+            r.issue("topic.prefix", Some(&topic_prefix), "may contain only letters, digits, '.', '_' and '-' (it becomes part of Kafka topic names)");
+        }
+        if let Some(plugin) = r.get("plugin.name") {
+            if plugin != "pgoutput" {
+                r.issue("plugin.name", Some(plugin), "Sluice decodes pgoutput only (the plugin built into PostgreSQL 10+); set plugin.name=pgoutput");
+            }
+        }
+        let slot_name = r.string("slot.name", "debezium");
+        if !slot_name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') || slot_name.len() > 63 {
+            r.issue("slot.name", Some(&slot_name), "replication slot names may contain only lower case letters, digits and '_' (at most 63 characters)");
+        }
+        let publication_name = r.string("publication.name", "dbz_publication");
+        let publication_autocreate = r.choice(
+            "publication.autocreate.mode",
+            P::Filtered,
+            &[("all_tables", P::AllTables), ("disabled", P::Disabled), ("filtered", P::Filtered), ("no_tables", P::NoTables)],
+        );
+        let schema_include = r.regex_list("schema.include.list");
+        let schema_exclude = r.regex_list("schema.exclude.list");
+        let table_include = r.regex_list("table.include.list");
+        let table_include_raw = r.list("table.include.list");
+        let table_exclude = r.regex_list("table.exclude.list");
+        let column_include = r.regex_list("column.include.list");
+        let column_exclude = r.regex_list("column.exclude.list");
+        for (a, b, ia, ib) in [
+            ("schema.include.list", "schema.exclude.list", !schema_include.is_empty(), !schema_exclude.is_empty()),
+            ("table.include.list", "table.exclude.list", !table_include.is_empty(), !table_exclude.is_empty()),
+            ("column.include.list", "column.exclude.list", !column_include.is_empty(), !column_exclude.is_empty()),
+        ] {
+            if ia && ib {
+                r.issue(b, r.get(b), format!("\"{a}\" is already specified; set only one of {a} and {b}"));
+            }
+        }
+        let snapshot_mode = r.choice(
+            "snapshot.mode",
+            SnapshotMode::Initial,
+            &[
+                ("initial", SnapshotMode::Initial),
+                ("always", SnapshotMode::Always),
+                ("no_data", SnapshotMode::NoData),
+                ("never", SnapshotMode::NoData),
+                ("initial_only", SnapshotMode::InitialOnly),
+                ("when_needed", SnapshotMode::WhenNeeded),
+            ],
+        );
+        let types = TypeOptions {
+            decimal: r.choice(
+                "decimal.handling.mode",
+                DecimalHandlingMode::Precise,
+                &[("precise", DecimalHandlingMode::Precise), ("double", DecimalHandlingMode::Double), ("string", DecimalHandlingMode::String)],
+            ),
+            time_precision: r.choice(
+                "time.precision.mode",
+                TimePrecisionMode::Adaptive,
+                &[
+                    ("adaptive", TimePrecisionMode::Adaptive),
+                    ("adaptive_time_microseconds", TimePrecisionMode::AdaptiveTimeMicroseconds),
+                    ("connect", TimePrecisionMode::Connect),
+                ],
+            ),
+            binary: r.choice(
+                "binary.handling.mode",
+                BinaryHandlingMode::Bytes,
+                &[
+                    ("bytes", BinaryHandlingMode::Bytes),
+                    ("base64", BinaryHandlingMode::Base64),
+                    ("base64-url-safe", BinaryHandlingMode::Base64UrlSafe),
+                    ("hex", BinaryHandlingMode::Hex),
+                ],
+            ),
+            interval: r.choice(
+                "interval.handling.mode",
+                IntervalHandlingMode::Numeric,
+                &[("numeric", IntervalHandlingMode::Numeric), ("string", IntervalHandlingMode::String)],
+            ),
+            hstore: r.choice(
+                "hstore.handling.mode",
+                HstoreHandlingMode::Json,
+                &[("json", HstoreHandlingMode::Json), ("map", HstoreHandlingMode::Map)],
+            ),
+        };
+        let mut skipped = SkippedOperations::default();
+        let skipped_raw = r.get("skipped.operations").unwrap_or("t").to_owned();
+        for op in skipped_raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+            match op {
+                "c" => skipped.create = true,
+                "u" => skipped.update = true,
+                "d" => skipped.delete = true,
+                "t" => skipped.truncate = true,
+                "none" => {}
+                other => r.issue("skipped.operations", Some(other), "allowed operations are c, u, d, t, or none"),
+            }
+        }
+        let mut message_key_columns = Vec::new();
+        if let Some(v) = r.get("message.key.columns") {
+            for part in v.split(';').map(str::trim).filter(|s| !s.is_empty()) {
+                let Some((table, cols)) = part.rsplit_once(':') else {
+                    r.issue("message.key.columns", Some(part), "expected <fully-qualified table regex>:<column>,<column>;...");
+                    continue;
+                };
+                let columns: Vec<String> = cols.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
+                match regex::RegexBuilder::new(&format!("^(?:{})$", table.trim())).case_insensitive(true).build() {
+                    Ok(table) if !columns.is_empty() => message_key_columns.push(MessageKeyColumns { table, columns }),
+                    Ok(_) => r.issue("message.key.columns", Some(part), "no key columns given after ':'"),
+                    Err(e) => r.issue("message.key.columns", Some(part), format!("not a valid regular expression: {e}")),
+                }
+            }
+        }
+        let mut schemas_enable = |side: &str| {
+            let conv_key = format!("{side}.converter");
+            if let Some(conv) = r.get(&conv_key) {
+                if conv != JSON_CONVERTER {
+                    r.issue(&conv_key, Some(conv), format!("Sluice writes records with {JSON_CONVERTER} only"));
+                }
+            }
+            r.bool(&format!("{side}.converter.schemas.enable"), true)
+        };
+        let key_schemas_enable = schemas_enable("key");
+        let value_schemas_enable = schemas_enable("value");
+        let max_batch_size = r.int("max.batch.size", 2048, 1, 1_000_000) as usize;
+        let max_queue_size = r.int("max.queue.size", 8192, 1, 10_000_000) as usize;
+        if max_queue_size <= max_batch_size {
+            r.issue("max.queue.size", r.get("max.queue.size"), "must be larger than max.batch.size");
+        }
+        PostgresConfig {
+            name,
+            hostname,
+            port,
+            user,
+            password,
+            dbname,
+            topic_prefix,
+            slot_name,
+            publication_name,
+            publication_autocreate,
+            slot_drop_on_stop: r.bool("slot.drop.on.stop", false),
+            schema_include,
+            schema_exclude,
+            table_include,
+            table_include_raw,
+            table_exclude,
+            column_include,
+            column_exclude,
+            snapshot_mode,
+            heartbeat_interval_ms: r.int("heartbeat.interval.ms", 0, 0, i64::from(i32::MAX)) as u64,
+            heartbeat_topics_prefix: r.string("topic.heartbeat.prefix", "__debezium-heartbeat"),
+            heartbeat_action_query: r.get("heartbeat.action.query").map(str::to_owned),
+            types,
+            tombstones_on_delete: r.bool("tombstones.on.delete", true),
+            message_key_columns,
+            skipped,
+            provide_transaction_metadata: r.bool("provide.transaction.metadata", false),
+            max_batch_size,
+            max_queue_size,
+            unavailable_value_placeholder: r.string("unavailable.value.placeholder", "__debezium_unavailable_value"),
+            key_schemas_enable,
+            value_schemas_enable,
+            status_update_interval_ms: r.int("status.update.interval.ms", 10_000, 0, i64::from(i32::MAX)) as u64,
+        }
+    }
+
+    /// Whether a table (`schema`, `table`) is captured, per the schema/table include and
+    /// exclude lists. System schemas are never captured.
+    pub fn captures_table(&self, schema: &str, table: &str) -> bool {
+        if schema == "pg_catalog" || schema == "information_schema" || schema.starts_with("pg_toast") {
+            return false;
+        }
+        let full = format!("{schema}.{table}");
+        let schema_ok = (self.schema_include.is_empty() || self.schema_include.iter().any(|r| r.is_match(schema)))
+            && !self.schema_exclude.iter().any(|r| r.is_match(schema));
+        let table_ok = (self.table_include.is_empty() || self.table_include.iter().any(|r| r.is_match(&full)))
+            && !self.table_exclude.iter().any(|r| r.is_match(&full));
+        schema_ok && table_ok
+    }
+
+    /// Whether a column (`schema.table.column`) appears in events.
+    pub fn captures_column(&self, schema: &str, table: &str, column: &str) -> bool {
+        let full = format!("{schema}.{table}.{column}");
+        (self.column_include.is_empty() || self.column_include.iter().any(|r| r.is_match(&full)))
+            && !self.column_exclude.iter().any(|r| r.is_match(&full))
+    }
+
+    /// Columns forming the message key of a table when `message.key.columns` names it.
+    pub fn key_columns_for(&self, schema: &str, table: &str) -> Option<&[String]> {
+        let full = format!("{schema}.{table}");
+        self.message_key_columns.iter().find(|m| m.table.is_match(&full)).map(|m| m.columns.as_slice())
+    }
+
+    /// Snapshot order: tables in `table.include.list` order (Debezium reads them so), the
+    /// rest by name.
+    pub fn snapshot_rank(&self, schema: &str, table: &str) -> usize {
+        let full = format!("{schema}.{table}");
+        self.table_include
+            .iter()
+            .position(|r| r.is_match(&full))
+            .unwrap_or(self.table_include.len())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{ConfigError, ConnectorConfig, RawConfig};
+
+    fn parse(json: &str) -> Result<ConnectorConfig, ConfigError> {
+        ConnectorConfig::parse(&RawConfig::from_json(json, "t").unwrap())
+    }
+
+    const BASE: &str = r#""connector.class":"io.debezium.connector.postgresql.PostgresConnector","database.hostname":"h","database.user":"u","database.password":"s3cret","database.dbname":"d","topic.prefix":"p""#;
+
+    #[test]
+    fn defaults_and_filters() {
+        let c = parse(&format!(
+            r#"{{"name":"c",{BASE},"table.include.list":"public.customer,public.addr.*","column.exclude.list":"public.customer.email"}}"#
+        ))
+        .unwrap();
+        let ConnectorConfig::Postgres(c) = c;
+        assert_eq!(c.port, 5432);
+        assert_eq!(c.slot_name, "debezium");
+        assert_eq!(c.publication_name, "dbz_publication");
+        assert_eq!(c.publication_autocreate, super::PublicationAutocreateMode::Filtered);
+        assert!(c.captures_table("public", "customer"));
+        assert!(c.captures_table("PUBLIC", "Address"));
+        assert!(!c.captures_table("public", "customers"));
+        assert!(!c.captures_table("public", "film"));
+        assert!(!c.captures_column("public", "customer", "email"));
+        assert!(c.captures_column("public", "customer", "email2"));
+        assert!(c.skipped.truncate && !c.skipped.delete);
+        assert_eq!(c.snapshot_rank("public", "address"), 1);
+        assert!(!format!("{c:?}").contains("s3cret"));
+    }
+
+    #[test]
+    fn every_problem_is_reported_with_key_value_and_allowed() {
+        let err = parse(&format!(
+            r#"{{"name":"c",{BASE},"database.port":"54x","snapshot.mode":"sometimes","plugin.name":"wal2json","table.include.list":"a","table.exclude.list":"b","decimal.handling.mode":"exact","column.exclude.list":"(unclosed"}}"#
+        ))
+        .unwrap_err()
+        .to_string();
+        for want in [
+            "Invalid value 54x for configuration database.port: Not a number",
+            "Invalid value sometimes for configuration snapshot.mode: Value must be one of initial, always, no_data, never, initial_only, when_needed",
+            "Invalid value wal2json for configuration plugin.name",
+            "table.exclude.list",
+            "Invalid value exact for configuration decimal.handling.mode: Value must be one of precise, double, string",
+            "Invalid value (unclosed for configuration column.exclude.list: not a valid regular expression",
+        ] {
+            assert!(err.contains(want), "missing {want:?} in:\n{err}");
+        }
+        assert!(!err.contains("s3cret"));
+        let missing = parse(r#"{"connector.class":"io.debezium.connector.postgresql.PostgresConnector"}"#).unwrap_err().to_string();
+        for key in ["database.hostname", "database.user", "database.dbname", "topic.prefix"] {
+            assert!(missing.contains(&format!("Missing required configuration \"{key}\"")), "{missing}");
+        }
+        let unknown = parse(r#"{"connector.class":"com.example.Nope"}"#).unwrap_err().to_string();
+        assert!(unknown.contains("Invalid value com.example.Nope for configuration connector.class"), "{unknown}");
+    }
+}
