@@ -120,7 +120,7 @@ pg_start() {
 # --- sluice test/demo settings ---
 listen_addresses = '127.0.0.1'
 unix_socket_directories = '$dir'
-wal_level = logical
+wal_level = ${SLUICE_PG_WAL_LEVEL:-logical}
 max_replication_slots = 32
 max_wal_senders = 32
 fsync = on

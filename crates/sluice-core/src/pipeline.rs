@@ -9,8 +9,8 @@ use std::io::Write;
 use tokio::sync::watch;
 
 use crate::json::JsonConverter;
-use crate::offsets::{OffsetError, OffsetStore};
-use crate::record::{ProducerRecord, RecordPosition, SourceBatch, SourceOffset, SourceRecord};
+use crate::offsets::OffsetStore;
+use crate::record::{Json, ProducerRecord, RecordPosition, SourceBatch, SourceOffset, SourceRecord};
 use crate::topics::{encode_line, LocalTopics, TopicError};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -22,6 +22,27 @@ pub trait Source: Send {
     fn poll(&mut self) -> impl Future<Output = Result<SourceBatch, BoxError>> + Send;
     /// Everything up to `offset` is durable downstream; the source may release it.
     fn commit(&mut self, offset: &SourceOffset) -> impl Future<Output = Result<(), BoxError>> + Send;
+}
+
+/// Where a connector's source offsets are kept (a file in the data dir, or Connect's
+/// `connect-offsets` topic). `commit` returns only once the offset is durable.
+pub trait OffsetBackend: Send + Sync {
+    fn get(
+        &self,
+        connector: &str,
+        partition: &Json,
+    ) -> impl Future<Output = Result<Option<Json>, BoxError>> + Send;
+    fn commit(&self, connector: &str, offset: &SourceOffset) -> impl Future<Output = Result<(), BoxError>> + Send;
+}
+
+impl OffsetBackend for OffsetStore {
+    async fn get(&self, connector: &str, partition: &Json) -> Result<Option<Json>, BoxError> {
+        tokio::task::block_in_place(|| OffsetStore::get(self, connector, partition)).map_err(Into::into)
+    }
+
+    async fn commit(&self, connector: &str, offset: &SourceOffset) -> Result<(), BoxError> {
+        tokio::task::block_in_place(|| OffsetStore::commit(self, connector, offset)).map_err(Into::into)
+    }
 }
 
 /// A destination for converted records. `write` may buffer; `flush` returns only once every
@@ -53,8 +74,8 @@ pub enum PipelineError {
     Source(BoxError),
     #[error("sink: {0}")]
     Sink(BoxError),
-    #[error(transparent)]
-    Offsets(#[from] OffsetError),
+    #[error("offsets: {0}")]
+    Offsets(BoxError),
 }
 
 /// Connector-level settings the driver needs.
@@ -78,11 +99,11 @@ pub fn convert(record: &SourceRecord, opts: &PipelineOptions) -> ProducerRecord 
 }
 
 /// Runs one connector until `shutdown` turns true or a side fails.
-pub async fn run<S: Source, K: Sink>(
+pub async fn run<S: Source, K: Sink, O: OffsetBackend>(
     opts: PipelineOptions,
     source: &mut S,
     sink: &mut K,
-    offsets: &OffsetStore,
+    offsets: &O,
     mut shutdown: watch::Receiver<bool>,
 ) -> Result<(), PipelineError> {
     let mut line = Vec::new();
@@ -101,7 +122,7 @@ pub async fn run<S: Source, K: Sink>(
         }
         if let Some(offset) = batch.offset {
             sink.flush().await.map_err(PipelineError::Sink)?;
-            offsets.commit(&opts.connector, &offset)?;
+            offsets.commit(&opts.connector, &offset).await.map_err(PipelineError::Offsets)?;
             source.commit(&offset).await.map_err(PipelineError::Source)?;
         }
     }

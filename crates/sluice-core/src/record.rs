@@ -2,7 +2,7 @@
 //! them into `ProducerRecord`s (bytes), sinks store those. Offsets travel beside the records
 //! and are committed only after the sink made the records before them durable.
 
-use serde_json::Value as Json;
+pub use serde_json::Value as Json;
 
 use crate::data::Data;
 

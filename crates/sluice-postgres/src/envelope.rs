@@ -1,0 +1,376 @@
+//! Debezium change events for one table: the key, row, source and envelope schemas (built once
+//! per table version and shared), and the records for read/create/update/delete/truncate and
+//! tombstones. Field order and schema metadata follow Debezium's PostgreSQL connector exactly.
+
+use std::sync::Arc;
+
+use sluice_config::postgres::PostgresConfig;
+use sluice_core::data::{Data, Schema, SchemaType, Value};
+use sluice_core::record::SourceRecord;
+
+use crate::catalog::TableInfo;
+use crate::error::PostgresError;
+use crate::types::{column_schema, decode_text, ColumnDesc};
+
+pub const CONNECTOR: &str = "postgresql";
+pub const SOURCE_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// One cell of a row as it arrives from COPY or pgoutput.
+#[derive(Debug, Clone, Copy)]
+pub enum Cell<'a> {
+    Null,
+    /// An unchanged TOASTed value the log does not carry.
+    Unchanged,
+    Text(&'a str),
+    /// Not sent at all (e.g. a non-key column in a delete's old key tuple).
+    Absent,
+}
+
+/// The `source` block's changing parts.
+#[derive(Debug, Clone)]
+pub struct SourcePosition {
+    /// Commit time for streamed events, read time for snapshot records, in µs since epoch.
+    pub ts_us: i64,
+    pub snapshot: &'static str,
+    pub last_commit_lsn: Option<u64>,
+    pub lsn: Option<u64>,
+    pub tx_id: Option<i64>,
+}
+
+/// Schemas shared by every table of a connector.
+#[derive(Debug)]
+pub struct SharedSchemas {
+    pub source: Arc<Schema>,
+    pub transaction: Arc<Schema>,
+}
+
+impl SharedSchemas {
+    pub fn new() -> Self {
+        let string = || Schema::new(SchemaType::String);
+        let int64 = || Schema::new(SchemaType::Int64);
+        let source = Schema::structure()
+            .field("version", string())
+            .field("connector", string())
+            .field("name", string())
+            .field("ts_ms", int64())
+            .field(
+                "snapshot",
+                string()
+                    .optional()
+                    .named("io.debezium.data.Enum")
+                    .version(1)
+                    .param("allowed", "true,first,first_in_data_collection,last_in_data_collection,last,false,incremental")
+                    .default_value(Value::from("false")),
+            )
+            .field("db", string())
+            .field("sequence", string().optional())
+            .field("ts_us", int64().optional())
+            .field("ts_ns", int64().optional())
+            .field("schema", string())
+            .field("table", string())
+            .field("txId", int64().optional())
+            .field("lsn", int64().optional())
+            .field("xmin", int64().optional())
+            .named("io.debezium.connector.postgresql.Source");
+        let transaction = Schema::structure()
+            .field("id", string())
+            .field("total_order", int64())
+            .field("data_collection_order", int64())
+            .optional()
+            .named("event.block")
+            .version(1);
+        SharedSchemas { source: Arc::new(source), transaction: Arc::new(transaction) }
+    }
+}
+
+impl Default for SharedSchemas {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+#[derive(Debug)]
+struct EventColumn {
+    desc: ColumnDesc,
+    schema: Arc<Schema>,
+}
+
+/// Everything needed to turn rows of one table into Debezium records.
+#[derive(Debug)]
+pub struct TableEvents {
+    pub table: TableInfo,
+    pub topic: String,
+    columns: Vec<EventColumn>,
+    /// Indexes into `columns` of the message key, empty when the table has no key.
+    key_fields: Vec<usize>,
+    key_schema: Option<Arc<Schema>>,
+    row_schema: Arc<Schema>,
+    envelope_schema: Arc<Schema>,
+    prefix: String,
+    dbname: String,
+    placeholder: String,
+    types: sluice_config::postgres::TypeOptions,
+}
+
+pub fn topic_name(prefix: &str, schema: &str, table: &str) -> String {
+    // Debezium replaces characters Kafka does not allow in topic names with '_'.
+    format!("{prefix}.{schema}.{table}")
+        .chars()
+        .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' })
+        .collect()
+}
+
+impl TableEvents {
+    pub fn new(table: TableInfo, cfg: &PostgresConfig, shared: &SharedSchemas) -> Result<Self, PostgresError> {
+        let topic = topic_name(&cfg.topic_prefix, &table.schema, &table.name);
+        let mut columns = Vec::new();
+        for col in table.captured_columns() {
+            let value = |reason: String| PostgresError::Value {
+                table: table.full_name(),
+                column: col.desc.name.clone(),
+                reason,
+            };
+            match column_schema(&col.desc, &cfg.types).map_err(|e| value(e.to_string()))? {
+                Some(schema) => columns.push(EventColumn { desc: col.desc.clone(), schema: Arc::new(schema) }),
+                None => tracing::warn!(
+                    table = %table.full_name(),
+                    column = %col.desc.name,
+                    r#type = %col.desc.ty.name,
+                    "column left out of events: its type has no Debezium mapping"
+                ),
+            }
+        }
+        let key_names: Vec<String> = match cfg.key_columns_for(&table.schema, &table.name) {
+            Some(cols) => cols.to_vec(),
+            None => table.primary_key.clone(),
+        };
+        let key_fields: Vec<usize> = key_names
+            .iter()
+            .filter_map(|k| columns.iter().position(|c| &c.desc.name == k))
+            .collect();
+        let mut row = Schema::structure();
+        for c in &columns {
+            row = row.field(c.desc.name.clone(), c.schema.clone());
+        }
+        let row_schema = Arc::new(row.optional().named(format!("{topic}.Value")));
+        let key_schema = (!key_fields.is_empty()).then(|| {
+            let mut key = Schema::structure();
+            for &i in &key_fields {
+                key = key.field(columns[i].desc.name.clone(), columns[i].schema.clone());
+            }
+            Arc::new(key.named(format!("{topic}.Key")))
+        });
+        let int64 = || Schema::new(SchemaType::Int64).optional();
+        let envelope_schema = Arc::new(
+            Schema::structure()
+                .field("before", row_schema.clone())
+                .field("after", row_schema.clone())
+                .field("source", shared.source.clone())
+                .field("transaction", shared.transaction.clone())
+                .field("op", Schema::new(SchemaType::String))
+                .field("ts_ms", int64())
+                .field("ts_us", int64())
+                .field("ts_ns", int64())
+                .named(format!("{topic}.Envelope"))
+                .version(2),
+        );
+        Ok(TableEvents {
+            topic,
+            columns,
+            key_fields,
+            key_schema,
+            row_schema,
+            envelope_schema,
+            prefix: cfg.topic_prefix.clone(),
+            dbname: cfg.dbname.clone(),
+            placeholder: cfg.unavailable_value_placeholder.clone(),
+            types: cfg.types.clone(),
+            table,
+        })
+    }
+
+    /// Names of the columns in events, in order (the snapshot COPY reads exactly these).
+    pub fn column_names(&self) -> impl Iterator<Item = &str> {
+        self.columns.iter().map(|c| c.desc.name.as_str())
+    }
+
+    pub fn has_key(&self) -> bool {
+        self.key_schema.is_some()
+    }
+
+    /// Builds the row struct; `cell(name)` gives the value of a column by name.
+    pub fn row<'a>(&self, mut cell: impl FnMut(&str) -> Cell<'a>) -> Result<Value, PostgresError> {
+        let mut values = Vec::with_capacity(self.columns.len());
+        for c in &self.columns {
+            let v = match cell(&c.desc.name) {
+                Cell::Null => Value::Null,
+                Cell::Text(text) => decode_text(&c.desc, &c.schema, text, &self.types).map_err(|e| PostgresError::Value {
+                    table: self.table.full_name(),
+                    column: c.desc.name.clone(),
+                    reason: e.to_string(),
+                })?,
+                Cell::Unchanged => placeholder(&c.schema, &self.placeholder),
+                // Debezium fills columns a key-only old tuple lacks with their defaults, so the
+                // struct stays valid against its schema.
+                Cell::Absent if c.schema.optional => Value::Null,
+                Cell::Absent => c.schema.default.clone().unwrap_or_else(|| zero_value(&c.schema)),
+            };
+            values.push(v);
+        }
+        Ok(Value::Struct(values))
+    }
+
+    /// The message key of a row, `None` for tables without a key.
+    pub fn key(&self, row: &Value) -> Option<Data> {
+        let schema = self.key_schema.clone()?;
+        let Value::Struct(values) = row else { return None };
+        let key = self.key_fields.iter().map(|&i| values.get(i).cloned().unwrap_or(Value::Null)).collect();
+        Some(Data { schema, value: Value::Struct(key) })
+    }
+
+    /// Whether two rows have different keys (a primary-key change).
+    pub fn key_changed(&self, old: &Value, new: &Value) -> bool {
+        match (self.key(old), self.key(new)) {
+            (Some(a), Some(b)) => a.value != b.value,
+            _ => false,
+        }
+    }
+
+    fn source(&self, pos: &SourcePosition) -> Value {
+        let sequence = pos.lsn.map(|lsn| {
+            let last = pos.last_commit_lsn.map_or("null".to_owned(), |l| format!("\"{l}\""));
+            format!("[{last},\"{lsn}\"]")
+        });
+        Value::Struct(vec![
+            Value::from(SOURCE_VERSION),
+            Value::from(CONNECTOR),
+            Value::from(self.prefix.as_str()),
+            Value::Int(pos.ts_us.div_euclid(1000)),
+            Value::from(pos.snapshot),
+            Value::from(self.dbname.as_str()),
+            Value::from(sequence),
+            Value::Int(pos.ts_us),
+            Value::Int(pos.ts_us.saturating_mul(1000)),
+            Value::from(self.table.schema.as_str()),
+            Value::from(self.table.name.as_str()),
+            pos.tx_id.map_or(Value::Null, Value::Int),
+            pos.lsn.map_or(Value::Null, |l| Value::Int(l as i64)),
+            Value::Null,
+        ])
+    }
+
+    /// A change event (`op` r/c/u/d) keyed by `key_row` (the new row, or the old one for deletes).
+    pub fn change(&self, op: &str, before: Option<Value>, after: Option<Value>, pos: &SourcePosition, now_us: i64) -> SourceRecord {
+        let key = match (&after, &before) {
+            (Some(row), _) if op != "d" => self.key(row),
+            (_, Some(row)) => self.key(row),
+            _ => None,
+        };
+        let value = Value::Struct(vec![
+            before.unwrap_or(Value::Null),
+            after.unwrap_or(Value::Null),
+            self.source(pos),
+            Value::Null,
+            Value::from(op),
+            Value::Int(now_us.div_euclid(1000)),
+            Value::Int(now_us),
+            Value::Int(now_us.saturating_mul(1000)),
+        ]);
+        SourceRecord {
+            topic: self.topic.clone(),
+            key,
+            value: Some(Data { schema: self.envelope_schema.clone(), value }),
+            timestamp_ms: now_us.div_euclid(1000),
+            headers: Vec::new(),
+        }
+    }
+
+    /// The tombstone that follows a delete so compaction can drop the key.
+    pub fn tombstone(&self, old_row: &Value, now_us: i64) -> SourceRecord {
+        SourceRecord {
+            topic: self.topic.clone(),
+            key: self.key(old_row),
+            value: None,
+            timestamp_ms: now_us.div_euclid(1000),
+            headers: Vec::new(),
+        }
+    }
+
+    /// A truncate event: no key, no rows.
+    pub fn truncate(&self, pos: &SourcePosition, now_us: i64) -> SourceRecord {
+        let mut r = self.change("t", None, None, pos, now_us);
+        r.key = None;
+        r
+    }
+
+    pub fn row_schema(&self) -> &Arc<Schema> {
+        &self.row_schema
+    }
+}
+
+/// `unavailable.value.placeholder` in the column's own representation.
+fn placeholder(schema: &Schema, text: &str) -> Value {
+    match schema.ty {
+        SchemaType::String => Value::from(text),
+        SchemaType::Bytes => Value::Bytes(text.as_bytes().to_vec()),
+        SchemaType::Array => match schema.items.as_deref().map(|s| s.ty) {
+            Some(SchemaType::String) => Value::Array(vec![Value::from(text)]),
+            Some(SchemaType::Bytes) => Value::Array(vec![Value::Bytes(text.as_bytes().to_vec())]),
+            _ => Value::Null,
+        },
+        _ => Value::Null,
+    }
+}
+
+/// The value a required field takes when Debezium has nothing better: the type's zero.
+fn zero_value(schema: &Schema) -> Value {
+    match schema.ty {
+        SchemaType::Int8 | SchemaType::Int16 | SchemaType::Int32 | SchemaType::Int64 => Value::Int(0),
+        SchemaType::Float32 => Value::Float32(0.0),
+        SchemaType::Float64 => Value::Float64(0.0),
+        SchemaType::Boolean => Value::Boolean(false),
+        SchemaType::String => Value::from(""),
+        SchemaType::Bytes => Value::Bytes(Vec::new()),
+        SchemaType::Array => Value::Array(Vec::new()),
+        SchemaType::Map => Value::Map(Vec::new()),
+        SchemaType::Struct => Value::Struct(schema.fields.iter().map(|f| zero_value(&f.schema)).collect()),
+    }
+}
+
+/// Heartbeat records on `<topic.heartbeat.prefix>.<topic.prefix>` (Debezium's HeartbeatImpl).
+#[derive(Debug)]
+pub struct Heartbeat {
+    topic: String,
+    key: Data,
+    value_schema: Arc<Schema>,
+}
+
+impl Heartbeat {
+    pub fn new(cfg: &PostgresConfig) -> Self {
+        let key_schema = Arc::new(
+            Schema::structure()
+                .field("serverName", Schema::new(SchemaType::String))
+                .named("io.debezium.connector.common.ServerNameKey"),
+        );
+        let value_schema = Arc::new(
+            Schema::structure()
+                .field("ts_ms", Schema::new(SchemaType::Int64))
+                .named("io.debezium.connector.common.Heartbeat"),
+        );
+        Heartbeat {
+            topic: format!("{}.{}", cfg.heartbeat_topics_prefix, cfg.topic_prefix),
+            key: Data { schema: key_schema, value: Value::Struct(vec![Value::from(cfg.topic_prefix.as_str())]) },
+            value_schema,
+        }
+    }
+
+    pub fn record(&self, now_ms: i64) -> SourceRecord {
+        SourceRecord {
+            topic: self.topic.clone(),
+            key: Some(self.key.clone()),
+            value: Some(Data { schema: self.value_schema.clone(), value: Value::Struct(vec![Value::Int(now_ms)]) }),
+            timestamp_ms: now_ms,
+            headers: Vec::new(),
+        }
+    }
+}

@@ -1,0 +1,72 @@
+//! Errors of the Postgres source, each phrased for the operator: which server, which user,
+//! what the server said, and how to fix it. Passwords never appear.
+
+use sluice_config::postgres::PostgresConfig;
+
+#[derive(Debug, thiserror::Error)]
+pub enum PostgresError {
+    #[error("cannot connect to PostgreSQL at {host}:{port} as user {user:?} (database {dbname:?}): {reason}")]
+    Connect { host: String, port: u16, user: String, dbname: String, reason: String },
+    #[error("PostgreSQL at {host}:{port} has wal_level={actual}; logical decoding needs wal_level=logical (run ALTER SYSTEM SET wal_level = logical; and restart the server)")]
+    WalLevel { host: String, port: u16, actual: String },
+    #[error("user {user:?} may not use logical replication on {host}:{port}: it needs the REPLICATION attribute (ALTER ROLE {user} REPLICATION;) or superuser, and a pg_hba.conf entry for replication connections")]
+    NoReplicationPrivilege { host: String, port: u16, user: String },
+    #[error("replication slot {slot:?} is already active (used by PID {pid}): another connector or client is reading it; stop it, or set slot.name to a slot of this connector's own")]
+    SlotActive { slot: String, pid: i32 },
+    #[error("replication slot {slot:?} uses the {plugin:?} plugin; Sluice decodes pgoutput: drop the slot or set slot.name to another slot")]
+    SlotPlugin { slot: String, plugin: String },
+    #[error("table.include.list entry {entry:?} matches no table in database {dbname:?} (tables are named <schema>.<table>, e.g. public.customer)")]
+    UnknownTable { entry: String, dbname: String },
+    #[error("publication {publication:?} does not exist and publication.autocreate.mode=disabled: create it (CREATE PUBLICATION {publication} FOR TABLE ...) or set publication.autocreate.mode=filtered")]
+    PublicationMissing { publication: String },
+    #[error("table {table} is captured but not in publication {publication:?}, so its changes would be lost: add it (ALTER PUBLICATION {publication} ADD TABLE {table}) or set publication.autocreate.mode=filtered")]
+    NotPublished { table: String, publication: String },
+    #[error("numeric value {value:?} in {table}.{column} cannot be represented with decimal.handling.mode=precise: set decimal.handling.mode=double or string")]
+    NumericNotFinite { table: String, column: String, value: String },
+    #[error("{context}: {reason}")]
+    Query { context: String, reason: String },
+    #[error("replication stream of slot {slot:?}: {reason}")]
+    Replication { slot: String, reason: String },
+    #[error("cannot decode a value of {table}.{column}: {reason}")]
+    Value { table: String, column: String, reason: String },
+    #[error("pgoutput message: {0}")]
+    Decode(#[from] crate::pgoutput::DecodeError),
+}
+
+/// The server's own words for a tokio-postgres error (message, detail, hint), else the
+/// error chain.
+pub fn reason(e: &tokio_postgres::Error) -> String {
+    if let Some(db) = e.as_db_error() {
+        let mut s = format!("{}: {}", db.severity(), db.message());
+        if let Some(d) = db.detail() {
+            s.push_str(&format!(" ({d})"));
+        }
+        if let Some(h) = db.hint() {
+            s.push_str(&format!(" Hint: {h}"));
+        }
+        return s;
+    }
+    let mut s = e.to_string();
+    let mut src = std::error::Error::source(e);
+    while let Some(inner) = src {
+        s.push_str(&format!(": {inner}"));
+        src = inner.source();
+    }
+    s
+}
+
+pub fn connect_error(cfg: &PostgresConfig, reason: String) -> PostgresError {
+    PostgresError::Connect {
+        host: cfg.hostname.clone(),
+        port: cfg.port,
+        user: cfg.user.clone(),
+        dbname: cfg.dbname.clone(),
+        reason,
+    }
+}
+
+/// Wraps a failed query with what was being done.
+pub fn query_error(context: impl Into<String>) -> impl FnOnce(tokio_postgres::Error) -> PostgresError {
+    let context = context.into();
+    move |e| PostgresError::Query { context, reason: reason(&e) }
+}

@@ -1,0 +1,16 @@
+//! Postgres log-based CDC, the `io.debezium.connector.postgresql.PostgresConnector` job.
+//!
+//! Data flow: publication + logical slot (created with an exported snapshot) → consistent
+//! snapshot read inside that snapshot → pgoutput stream from the slot's consistent point.
+//! The slot's flushed position only ever moves to what the sink made durable.
+
+pub mod catalog;
+pub mod envelope;
+pub mod error;
+pub mod pgoutput;
+pub mod snapshot;
+pub mod source;
+pub mod types;
+
+pub use error::PostgresError;
+pub use source::PostgresSource;

@@ -1,0 +1,663 @@
+//! The Postgres source task: start-up checks, publication and slot, snapshot, then streaming.
+//!
+//! Offsets (Debezium's shape, partition `{"server": <topic.prefix>}`):
+//! - during the snapshot `{"lsn", "txId", "ts_usec", "snapshot": true, "last_snapshot_record"}`;
+//!   a restart that finds `last_snapshot_record: false` snapshots again from scratch;
+//! - while streaming `{"lsn", "lsn_commit", "lsn_proc", "txId", "ts_usec"}` where `lsn` is the
+//!   end of the last transaction the sink made durable; a restart streams from there.
+//! The slot's flushed position is only ever moved by `commit`, i.e. after the sink is durable.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use futures_util::FutureExt;
+use pgwire_replication::{Lsn, ReplicationClient, ReplicationConfig, ReplicationEvent, TlsConfig};
+use serde_json::{json, Value as Json};
+use sluice_config::postgres::{PostgresConfig, PublicationAutocreateMode, SnapshotMode};
+use sluice_core::pipeline::{BoxError, Source};
+use sluice_core::record::{SourceBatch, SourceOffset, SourceRecord};
+use tokio_postgres::Client;
+
+use crate::catalog::{self, quote_ident, TableInfo, SESSION_OPTIONS};
+use crate::envelope::{Cell, Heartbeat, SharedSchemas, SourcePosition, TableEvents};
+use crate::error::{query_error, PostgresError};
+use crate::pgoutput::{self, LogicalMessage, OldTuple, Relation, Tuple, TupleValue};
+use crate::snapshot::{row_from_copy, snapshot_marker, TableCopy};
+
+/// µs between the Unix epoch and Postgres' epoch (2000-01-01).
+const PG_EPOCH_OFFSET_US: i64 = 946_684_800_000_000;
+
+pub struct PostgresSource {
+    cfg: Arc<PostgresConfig>,
+    client: Client,
+    shared: SharedSchemas,
+    partition: Json,
+    heartbeat: Option<(Heartbeat, tokio::time::Interval)>,
+    phase: Phase,
+}
+
+enum Phase {
+    Snapshot(Box<SnapshotState>),
+    Stream(Box<StreamState>),
+    /// `initial_only`: the snapshot is done and nothing streams.
+    Finished,
+}
+
+struct SnapshotState {
+    tables: Vec<Arc<TableEvents>>,
+    index: usize,
+    copy: Option<TableCopy>,
+    /// The row read ahead, to know whether the current one is its table's last.
+    ahead: Option<Vec<Option<String>>>,
+    first_of_table: bool,
+    consistent_point: u64,
+    tx_id: i64,
+    started_us: i64,
+}
+
+struct StreamState {
+    repl: ReplicationClient,
+    /// pgoutput relation id → the table's events, rebuilt when a Relation message differs.
+    relations: HashMap<u32, Arc<TableEvents>>,
+    relation_columns: HashMap<u32, Vec<String>>,
+    txn: Option<Txn>,
+    last_commit_lsn: Option<u64>,
+    /// The highest LSN put into an offset so far.
+    last_offset_lsn: u64,
+}
+
+struct Txn {
+    xid: u32,
+    commit_ts_us: i64,
+}
+
+fn now_us() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as i64)
+}
+
+impl PostgresSource {
+    /// Connects, checks the server, prepares the publication and slot, and decides between
+    /// snapshot and streaming from the stored offset.
+    pub async fn start(cfg: PostgresConfig, stored: Option<Json>) -> Result<Self, PostgresError> {
+        let cfg = Arc::new(cfg);
+        let client = catalog::connect(&cfg).await?;
+        let level = catalog::wal_level(&client).await?;
+        if level != "logical" {
+            return Err(PostgresError::WalLevel { host: cfg.hostname.clone(), port: cfg.port, actual: level });
+        }
+        if !catalog::can_replicate(&client).await? {
+            return Err(PostgresError::NoReplicationPrivilege {
+                host: cfg.hostname.clone(),
+                port: cfg.port,
+                user: cfg.user.clone(),
+            });
+        }
+        let tables = catalog::captured_tables(&client, &cfg).await?;
+        ensure_publication(&client, &cfg, &tables).await?;
+        let slot = slot_state(&client, &cfg).await?;
+        if let Some(pid) = slot.as_ref().and_then(|s| s.active_pid) {
+            return Err(PostgresError::SlotActive { slot: cfg.slot_name.clone(), pid });
+        }
+        if let Some(plugin) = slot.as_ref().map(|s| &s.plugin).filter(|p| *p != "pgoutput") {
+            return Err(PostgresError::SlotPlugin { slot: cfg.slot_name.clone(), plugin: plugin.clone() });
+        }
+
+        let snapshot_done = stored.as_ref().is_some_and(|o| {
+            o.get("snapshot").and_then(Json::as_bool) != Some(true)
+                || o.get("last_snapshot_record").and_then(Json::as_bool) == Some(true)
+        });
+        let stored_lsn = stored.as_ref().and_then(|o| o.get("lsn")).and_then(Json::as_u64);
+        let need_snapshot = match cfg.snapshot_mode {
+            SnapshotMode::Always => true,
+            SnapshotMode::NoData => false,
+            SnapshotMode::Initial | SnapshotMode::InitialOnly => !snapshot_done,
+            // The stored position is gone if the slot was dropped or moved past it.
+            SnapshotMode::WhenNeeded => {
+                !snapshot_done || slot.is_none() || stored_lsn.is_some_and(|l| slot.as_ref().is_some_and(|s| l < s.confirmed_flush))
+            }
+        };
+        let heartbeat = (cfg.heartbeat_interval_ms > 0).then(|| {
+            let mut tick = tokio::time::interval(Duration::from_millis(cfg.heartbeat_interval_ms));
+            tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            (Heartbeat::new(&cfg), tick)
+        });
+        let mut source = PostgresSource {
+            partition: source_partition(&cfg),
+            shared: SharedSchemas::new(),
+            client,
+            heartbeat,
+            phase: Phase::Finished,
+            cfg,
+        };
+        if need_snapshot {
+            source.phase = Phase::Snapshot(Box::new(source.begin_snapshot(&tables, slot.is_some()).await?));
+        } else if cfg_only_snapshot(&source.cfg) {
+            tracing::info!("snapshot.mode=initial_only and the snapshot is complete: nothing to do");
+        } else {
+            let start = match (stored_lsn, &slot) {
+                (Some(lsn), _) => lsn,
+                (None, Some(s)) => s.confirmed_flush,
+                (None, None) => create_slot(&source.cfg, false).await?.0,
+            };
+            source.phase = Phase::Stream(Box::new(source.start_stream(start).await?));
+        }
+        Ok(source)
+    }
+
+    /// Drops and recreates the slot with an exported snapshot, and opens the snapshot
+    /// transaction on the SQL connection.
+    async fn begin_snapshot(&mut self, tables: &[TableInfo], slot_exists: bool) -> Result<SnapshotState, PostgresError> {
+        let cfg = self.cfg.clone();
+        if slot_exists {
+            // Nothing durable depends on the old slot: no complete snapshot was committed, or
+            // snapshot.mode asks for a new one whose own consistent point supersedes it.
+            tracing::info!(slot = %cfg.slot_name, "dropping the replication slot to take a consistent snapshot");
+            self.client
+                .execute("SELECT pg_drop_replication_slot($1)", &[&cfg.slot_name])
+                .await
+                .map_err(query_error(format!("dropping replication slot {}", cfg.slot_name)))?;
+        }
+        let (consistent_point, snapshot_name, mut session) = create_slot(&cfg, true).await?;
+        let snapshot_name = snapshot_name.unwrap_or_default();
+        self.client
+            .batch_execute(&format!(
+                "BEGIN ISOLATION LEVEL REPEATABLE READ; SET TRANSACTION SNAPSHOT '{}'",
+                snapshot_name.replace('\'', "''")
+            ))
+            .await
+            .map_err(query_error("importing the slot's exported snapshot"))?;
+        // The transaction holds the snapshot now; the exporting session may end.
+        if let Some(s) = session.as_mut() {
+            s.abort();
+        }
+        let row = self.client.query_one("SELECT txid_current()", &[]).await.map_err(query_error("reading the snapshot transaction id"))?;
+        let tx_id: i64 = row.get(0);
+        let mut events = Vec::new();
+        for t in tables {
+            events.push(Arc::new(TableEvents::new(t.clone(), &cfg, &self.shared)?));
+        }
+        tracing::info!(slot = %cfg.slot_name, lsn = %Lsn(consistent_point), tables = events.len(), "snapshot started");
+        Ok(SnapshotState {
+            tables: events,
+            index: 0,
+            copy: None,
+            ahead: None,
+            first_of_table: true,
+            consistent_point,
+            tx_id,
+            started_us: now_us(),
+        })
+    }
+
+    async fn start_stream(&self, start_lsn: u64) -> Result<StreamState, PostgresError> {
+        let cfg = &self.cfg;
+        let repl_cfg = replication_config(cfg)
+            .with_start_lsn(Lsn(start_lsn))
+            .with_buffer_size(cfg.max_queue_size);
+        let mut repl = ReplicationClient::connect(repl_cfg).await.map_err(|e| repl_error(cfg, e))?;
+        repl.wait_started().await.map_err(|e| repl_error(cfg, e))?;
+        tracing::info!(slot = %cfg.slot_name, lsn = %Lsn(start_lsn), "streaming changes");
+        Ok(StreamState {
+            repl,
+            relations: HashMap::new(),
+            relation_columns: HashMap::new(),
+            txn: None,
+            last_commit_lsn: None,
+            last_offset_lsn: start_lsn,
+        })
+    }
+
+    fn offset(&self, offset: Json) -> SourceOffset {
+        SourceOffset { partition: self.partition.clone(), offset }
+    }
+
+    async fn poll_snapshot(&mut self) -> Result<SourceBatch, PostgresError> {
+        let Phase::Snapshot(st) = &mut self.phase else { return Ok(SourceBatch::default()) };
+        let mut records = Vec::new();
+        let now = now_us();
+        while records.len() < self.cfg.max_batch_size && st.index < st.tables.len() {
+            let table = st.tables[st.index].clone();
+            if st.copy.is_none() {
+                let mut copy = TableCopy::start(&self.client, &table).await?;
+                st.ahead = copy.next_row().await?;
+                st.copy = Some(copy);
+                st.first_of_table = true;
+                tracing::info!(table = %table.table.full_name(), "snapshotting table");
+            }
+            let Some(copy) = st.copy.as_mut() else { continue };
+            let Some(row) = st.ahead.take() else {
+                st.copy = None;
+                st.index += 1;
+                continue;
+            };
+            st.ahead = copy.next_row().await?;
+            let marker = snapshot_marker(
+                st.first_of_table,
+                st.ahead.is_none(),
+                st.index == 0,
+                st.index + 1 == st.tables.len(),
+            );
+            st.first_of_table = false;
+            let after = row_from_copy(&table, &row)?;
+            let pos = SourcePosition {
+                ts_us: st.started_us,
+                snapshot: marker,
+                last_commit_lsn: None,
+                lsn: Some(st.consistent_point),
+                tx_id: Some(st.tx_id),
+            };
+            records.push(table.change("r", None, Some(after), &pos, now));
+        }
+        let finished = st.index >= st.tables.len();
+        let offset = json!({
+            "lsn": st.consistent_point,
+            "txId": st.tx_id,
+            "ts_usec": st.started_us,
+            "snapshot": true,
+            "last_snapshot_record": finished,
+        });
+        if finished {
+            let consistent_point = st.consistent_point;
+            self.client.batch_execute("COMMIT").await.map_err(query_error("ending the snapshot transaction"))?;
+            tracing::info!("snapshot completed");
+            self.phase = if cfg_only_snapshot(&self.cfg) {
+                Phase::Finished
+            } else {
+                Phase::Stream(Box::new(self.start_stream(consistent_point).await?))
+            };
+        }
+        Ok(SourceBatch { records, offset: Some(self.offset(offset)) })
+    }
+
+    async fn poll_stream(&mut self) -> Result<SourceBatch, PostgresError> {
+        let mut batch = SourceBatch::default();
+        loop {
+            let Phase::Stream(st) = &mut self.phase else { return Ok(batch) };
+            let idle = batch.records.is_empty() && batch.offset.is_none();
+            let event = if idle {
+                match self.heartbeat.as_mut() {
+                    Some((hb, tick)) => tokio::select! {
+                        ev = st.repl.recv() => ev,
+                        _ = tick.tick() => {
+                            // The heartbeat carries the latest position, so the slot advances
+                            // even when no captured table changes.
+                            batch.records.push(hb.record(now_us() / 1000));
+                            if st.txn.is_none() {
+                                batch.offset = Some(SourceOffset {
+                                    partition: self.partition.clone(),
+                                    offset: stream_offset(st.last_offset_lsn, st.last_commit_lsn, None, None),
+                                });
+                            }
+                            if let Some(q) = &self.cfg.heartbeat_action_query {
+                                self.client.batch_execute(q).await.map_err(query_error("running heartbeat.action.query"))?;
+                            }
+                            return Ok(batch);
+                        }
+                    },
+                    None => st.repl.recv().await,
+                }
+            } else {
+                match st.repl.recv().now_or_never() {
+                    Some(ev) => ev,
+                    None => return Ok(batch),
+                }
+            };
+            let event = event
+                .map_err(|e| repl_error(&self.cfg, e))?
+                .ok_or_else(|| PostgresError::Replication {
+                    slot: self.cfg.slot_name.clone(),
+                    reason: "the server ended the replication stream".into(),
+                })?;
+            match event {
+                ReplicationEvent::Begin { xid, commit_time_micros, .. } => {
+                    st.txn = Some(Txn { xid, commit_ts_us: commit_time_micros + PG_EPOCH_OFFSET_US });
+                }
+                ReplicationEvent::Commit { lsn, end_lsn, commit_time_micros } => {
+                    let xid = st.txn.take().map(|t| t.xid);
+                    st.last_commit_lsn = Some(lsn.0);
+                    st.last_offset_lsn = st.last_offset_lsn.max(end_lsn.0);
+                    batch.offset = Some(SourceOffset {
+                        partition: self.partition.clone(),
+                        offset: stream_offset(end_lsn.0, Some(lsn.0), xid, Some(commit_time_micros + PG_EPOCH_OFFSET_US)),
+                    });
+                    if batch.records.len() >= self.cfg.max_batch_size {
+                        return Ok(batch);
+                    }
+                }
+                ReplicationEvent::KeepAlive { wal_end, .. } => {
+                    if st.txn.is_none() && wal_end.0 > st.last_offset_lsn {
+                        st.last_offset_lsn = wal_end.0;
+                        batch.offset = Some(SourceOffset {
+                            partition: self.partition.clone(),
+                            offset: stream_offset(wal_end.0, st.last_commit_lsn, None, None),
+                        });
+                    }
+                }
+                ReplicationEvent::XLogData { wal_start, data, .. } => {
+                    let msg = pgoutput::decode(&data)?;
+                    let now = now_us();
+                    Self::apply(&self.cfg, &self.client, &self.shared, st, msg, wal_start.0, now, &mut batch.records).await?;
+                    if batch.records.len() >= self.cfg.max_batch_size && st.txn.is_some() {
+                        // A large transaction goes out in pieces; its offset comes with the commit.
+                        return Ok(batch);
+                    }
+                }
+                ReplicationEvent::Message { .. } | ReplicationEvent::StoppedAt { .. } => {}
+            }
+        }
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn apply(
+        cfg: &PostgresConfig,
+        client: &Client,
+        shared: &SharedSchemas,
+        st: &mut StreamState,
+        msg: LogicalMessage,
+        lsn: u64,
+        now: i64,
+        out: &mut Vec<SourceRecord>,
+    ) -> Result<(), PostgresError> {
+        let pos = |st: &StreamState| SourcePosition {
+            ts_us: st.txn.as_ref().map_or(now, |t| t.commit_ts_us),
+            snapshot: "false",
+            last_commit_lsn: st.last_commit_lsn,
+            lsn: Some(lsn),
+            tx_id: st.txn.as_ref().map(|t| i64::from(t.xid)),
+        };
+        match msg {
+            LogicalMessage::Relation(rel) => on_relation(cfg, client, shared, st, rel).await?,
+            LogicalMessage::Insert { relation_id, new } => {
+                let Some(table) = st.relations.get(&relation_id).cloned() else { return Ok(()) };
+                if cfg.skipped.create {
+                    return Ok(());
+                }
+                let after = tuple_row(&table, &st.relation_columns[&relation_id], &new, false)?;
+                out.push(table.change("c", None, Some(after), &pos(st), now));
+            }
+            LogicalMessage::Update { relation_id, old, new } => {
+                let Some(table) = st.relations.get(&relation_id).cloned() else { return Ok(()) };
+                let names = &st.relation_columns[&relation_id];
+                let after = tuple_row(&table, names, &new, false)?;
+                let before = match &old {
+                    Some(OldTuple::Full(t)) => Some(tuple_row(&table, names, t, false)?),
+                    Some(OldTuple::Key(t)) => Some(tuple_row(&table, names, t, true)?),
+                    None => None,
+                };
+                let key_changed = match (&old, &before) {
+                    (Some(OldTuple::Key(_)), Some(_)) => true,
+                    (Some(OldTuple::Full(_)), Some(b)) => table.key_changed(b, &after),
+                    _ => false,
+                };
+                if key_changed && table.has_key() {
+                    // Debezium: a primary-key change is a delete of the old key and a create
+                    // of the new one.
+                    let Some(before) = before else { return Ok(()) };
+                    if !cfg.skipped.delete {
+                        out.push(table.change("d", Some(before.clone()), None, &pos(st), now));
+                        if cfg.tombstones_on_delete {
+                            out.push(table.tombstone(&before, now));
+                        }
+                    }
+                    if !cfg.skipped.create {
+                        out.push(table.change("c", None, Some(after), &pos(st), now));
+                    }
+                } else if !cfg.skipped.update {
+                    let before = match old {
+                        Some(OldTuple::Full(_)) => before,
+                        _ => None,
+                    };
+                    out.push(table.change("u", before, Some(after), &pos(st), now));
+                }
+            }
+            LogicalMessage::Delete { relation_id, old } => {
+                let Some(table) = st.relations.get(&relation_id).cloned() else { return Ok(()) };
+                if cfg.skipped.delete {
+                    return Ok(());
+                }
+                let names = &st.relation_columns[&relation_id];
+                let before = match &old {
+                    OldTuple::Full(t) => tuple_row(&table, names, t, false)?,
+                    OldTuple::Key(t) => tuple_row(&table, names, t, true)?,
+                };
+                out.push(table.change("d", Some(before.clone()), None, &pos(st), now));
+                if cfg.tombstones_on_delete {
+                    out.push(table.tombstone(&before, now));
+                }
+            }
+            LogicalMessage::Truncate { relation_ids, .. } => {
+                if cfg.skipped.truncate {
+                    return Ok(());
+                }
+                for id in relation_ids {
+                    if let Some(table) = st.relations.get(&id) {
+                        out.push(table.truncate(&pos(st), now));
+                    }
+                }
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Drops the slot when `slot.drop.on.stop` asks for it (on a clean stop only).
+    pub async fn stop(self) -> Result<(), PostgresError> {
+        if let Phase::Stream(mut st) = self.phase {
+            let _ = st.repl.shutdown().await;
+        }
+        if self.cfg.slot_drop_on_stop {
+            self.client
+                .execute("SELECT pg_drop_replication_slot($1)", &[&self.cfg.slot_name])
+                .await
+                .map_err(query_error(format!("dropping replication slot {}", self.cfg.slot_name)))?;
+            tracing::info!(slot = %self.cfg.slot_name, "replication slot dropped (slot.drop.on.stop=true)");
+        }
+        Ok(())
+    }
+}
+
+impl Source for PostgresSource {
+    async fn poll(&mut self) -> Result<SourceBatch, BoxError> {
+        let batch = match &self.phase {
+            Phase::Snapshot(_) => self.poll_snapshot().await?,
+            Phase::Stream(_) => self.poll_stream().await?,
+            Phase::Finished => std::future::pending().await,
+        };
+        Ok(batch)
+    }
+
+    async fn commit(&mut self, offset: &SourceOffset) -> Result<(), BoxError> {
+        if let (Phase::Stream(st), Some(lsn)) = (&self.phase, offset.offset.get("lsn").and_then(Json::as_u64)) {
+            st.repl.update_applied_lsn(Lsn(lsn));
+        }
+        Ok(())
+    }
+}
+
+/// The source partition of a connector's offsets: `{"server": <topic.prefix>}` as Debezium.
+pub fn source_partition(cfg: &PostgresConfig) -> Json {
+    json!({"server": cfg.topic_prefix})
+}
+
+fn cfg_only_snapshot(cfg: &PostgresConfig) -> bool {
+    cfg.snapshot_mode == SnapshotMode::InitialOnly
+}
+
+fn stream_offset(lsn: u64, lsn_commit: Option<u64>, tx_id: Option<u32>, ts_usec: Option<i64>) -> Json {
+    json!({"lsn": lsn, "lsn_commit": lsn_commit, "lsn_proc": lsn, "txId": tx_id, "ts_usec": ts_usec})
+}
+
+/// Row from a pgoutput tuple; `names` are the Relation message's column names, which may be
+/// fewer than the table's (publication column lists).
+fn tuple_row(table: &TableEvents, names: &[String], tuple: &Tuple, key_only: bool) -> Result<sluice_core::data::Value, PostgresError> {
+    table.row(|name| {
+        let Some(i) = names.iter().position(|n| n == name) else { return Cell::Absent };
+        match tuple.get(i) {
+            Some(TupleValue::Text(b)) => Cell::Text(std::str::from_utf8(b).unwrap_or("")),
+            Some(TupleValue::Null) if key_only => Cell::Absent,
+            Some(TupleValue::Null) | None => Cell::Null,
+            Some(TupleValue::UnchangedToast) => Cell::Unchanged,
+            Some(TupleValue::Binary(_)) => Cell::Null,
+        }
+    })
+}
+
+/// A Relation message precedes the first change of a table in a session and follows DDL:
+/// (re)read the table from the catalog and rebuild its schemas.
+async fn on_relation(
+    cfg: &PostgresConfig,
+    client: &Client,
+    shared: &SharedSchemas,
+    st: &mut StreamState,
+    rel: Relation,
+) -> Result<(), PostgresError> {
+    if !cfg.captures_table(&rel.namespace, &rel.name) {
+        return Ok(());
+    }
+    let names: Vec<String> = rel.columns.iter().map(|c| c.name.clone()).collect();
+    if st.relation_columns.get(&rel.id) == Some(&names) && st.relations.contains_key(&rel.id) {
+        return Ok(());
+    }
+    let Some(info) = catalog::table_by_oid(client, cfg, rel.id).await? else {
+        tracing::warn!(table = %format!("{}.{}", rel.namespace, rel.name), "table vanished from the catalog; its changes are skipped");
+        return Ok(());
+    };
+    st.relations.insert(rel.id, Arc::new(TableEvents::new(info, cfg, shared)?));
+    st.relation_columns.insert(rel.id, names);
+    Ok(())
+}
+
+struct SlotState {
+    plugin: String,
+    active_pid: Option<i32>,
+    confirmed_flush: u64,
+}
+
+async fn slot_state(client: &Client, cfg: &PostgresConfig) -> Result<Option<SlotState>, PostgresError> {
+    let row = client
+        .query_opt(
+            "SELECT coalesce(plugin::text, ''), active_pid, coalesce(confirmed_flush_lsn - '0/0', 0)::int8
+             FROM pg_replication_slots WHERE slot_name = $1 AND database = current_database()",
+            &[&cfg.slot_name],
+        )
+        .await
+        .map_err(query_error(format!("reading replication slot {}", cfg.slot_name)))?;
+    Ok(row.map(|r| SlotState { plugin: r.get(0), active_pid: r.get(1), confirmed_flush: r.get::<_, i64>(2) as u64 }))
+}
+
+/// Creates the slot on a replication connection. With `export`, the session stays open
+/// (returned) so the snapshot it exported can be imported before it ends.
+async fn create_slot(cfg: &PostgresConfig, export: bool) -> Result<(u64, Option<String>, Option<ReplicationClient>), PostgresError> {
+    let mut session = ReplicationClient::connect_gated(replication_config(cfg)).await.map_err(|e| repl_error(cfg, e))?;
+    let sql = format!(
+        "CREATE_REPLICATION_SLOT {} LOGICAL pgoutput (SNAPSHOT '{}')",
+        quote_ident(&cfg.slot_name),
+        if export { "export" } else { "nothing" }
+    );
+    let rows = session.simple_query(&sql).await.map_err(|e| repl_error(cfg, e))?;
+    let text = |i: usize| {
+        rows.first()
+            .and_then(|r| r.get(i))
+            .and_then(|v| v.as_ref())
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+    };
+    let consistent_point = text(1)
+        .and_then(|s| Lsn::parse(&s).ok())
+        .ok_or_else(|| PostgresError::Replication { slot: cfg.slot_name.clone(), reason: "CREATE_REPLICATION_SLOT returned no consistent point".into() })?;
+    tracing::info!(slot = %cfg.slot_name, lsn = %consistent_point, "replication slot created");
+    if export {
+        Ok((consistent_point.0, text(2), Some(session)))
+    } else {
+        session.abort();
+        Ok((consistent_point.0, None, None))
+    }
+}
+
+fn replication_config(cfg: &PostgresConfig) -> ReplicationConfig {
+    ReplicationConfig::new(
+        cfg.hostname.clone(),
+        cfg.user.clone(),
+        cfg.password.0.clone(),
+        cfg.dbname.clone(),
+        cfg.slot_name.clone(),
+        cfg.publication_name.clone(),
+    )
+    .with_port(cfg.port)
+    .with_tls(TlsConfig::disabled())
+    .with_options(SESSION_OPTIONS)
+    .with_application_name(format!("sluice-{}", cfg.name))
+    .with_status_interval(Duration::from_millis(cfg.status_update_interval_ms.clamp(100, 10_000)))
+    .with_wakeup_interval(Duration::from_secs(10))
+}
+
+fn repl_error(cfg: &PostgresConfig, e: pgwire_replication::PgWireError) -> PostgresError {
+    if e.is_auth() || e.is_io() {
+        return crate::error::connect_error(cfg, e.to_string());
+    }
+    PostgresError::Replication { slot: cfg.slot_name.clone(), reason: e.to_string() }
+}
+
+/// Creates or updates the publication per `publication.autocreate.mode`, then checks every
+/// captured table is in it.
+async fn ensure_publication(client: &Client, cfg: &PostgresConfig, tables: &[TableInfo]) -> Result<(), PostgresError> {
+    let name = quote_ident(&cfg.publication_name);
+    let exists = client
+        .query_opt("SELECT 1 FROM pg_publication WHERE pubname = $1", &[&cfg.publication_name])
+        .await
+        .map_err(query_error("reading publications"))?
+        .is_some();
+    let ctx = format!("preparing publication {}", cfg.publication_name);
+    match cfg.publication_autocreate {
+        PublicationAutocreateMode::Disabled if !exists => {
+            return Err(PostgresError::PublicationMissing { publication: cfg.publication_name.clone() })
+        }
+        PublicationAutocreateMode::Disabled => {}
+        PublicationAutocreateMode::AllTables if !exists => {
+            client.batch_execute(&format!("CREATE PUBLICATION {name} FOR ALL TABLES")).await.map_err(query_error(ctx))?;
+        }
+        PublicationAutocreateMode::AllTables => {}
+        PublicationAutocreateMode::NoTables if !exists => {
+            client.batch_execute(&format!("CREATE PUBLICATION {name}")).await.map_err(query_error(ctx))?;
+        }
+        PublicationAutocreateMode::NoTables => {}
+        PublicationAutocreateMode::Filtered => {
+            // PG 15+ column lists keep excluded columns inside Postgres.
+            let list: Vec<String> = tables.iter().map(publication_entry).collect();
+            let sql = match (exists, list.is_empty()) {
+                (false, true) => format!("CREATE PUBLICATION {name}"),
+                (false, false) => format!("CREATE PUBLICATION {name} FOR TABLE {}", list.join(", ")),
+                (true, true) => format!("ALTER PUBLICATION {name} SET TABLE {}", list.join(", ")),
+                (true, false) => format!("ALTER PUBLICATION {name} SET TABLE {}", list.join(", ")),
+            };
+            if !(exists && list.is_empty()) {
+                client.batch_execute(&sql).await.map_err(query_error(ctx))?;
+            }
+        }
+    }
+    let published = client
+        .query(
+            "SELECT schemaname::text, tablename::text FROM pg_publication_tables WHERE pubname = $1",
+            &[&cfg.publication_name],
+        )
+        .await
+        .map_err(query_error("reading pg_publication_tables"))?;
+    for t in tables {
+        if !published.iter().any(|r| r.get::<_, String>(0) == t.schema && r.get::<_, String>(1) == t.name) {
+            return Err(PostgresError::NotPublished { table: t.full_name(), publication: cfg.publication_name.clone() });
+        }
+    }
+    Ok(())
+}
+
+fn publication_entry(t: &TableInfo) -> String {
+    let all_published = t.columns.iter().filter(|c| !c.generated).all(|c| c.captured);
+    if all_published {
+        t.quoted()
+    } else {
+        let cols: Vec<String> = t.captured_columns().map(|c| quote_ident(&c.desc.name)).collect();
+        format!("{} ({})", t.quoted(), cols.join(", "))
+    }
+}

@@ -1,0 +1,280 @@
+//! Test harness: real PostgreSQL 15 (and a real Kafka-protocol broker) started by
+//! `scripts/test`, a fresh database per test cloned from the Pagila template, and the
+//! `sluice` binary cargo just built, run as a child process.
+#![allow(dead_code)]
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value as Json;
+use tokio_postgres::{Client, NoTls};
+
+pub fn env(name: &str) -> String {
+    std::env::var(name).unwrap_or_else(|_| {
+        panic!("{name} is not set: run the tests with scripts/test, which starts PostgreSQL 15 and the Kafka broker")
+    })
+}
+
+pub struct Pg {
+    pub host: String,
+    pub port: u16,
+    pub user: String,
+    pub password: String,
+}
+
+impl Pg {
+    pub fn from_env() -> Self {
+        Pg {
+            host: env("SLUICE_TEST_PG_HOST"),
+            port: env("SLUICE_TEST_PG_PORT").parse().expect("SLUICE_TEST_PG_PORT is a port"),
+            user: env("SLUICE_TEST_PG_USER"),
+            password: env("SLUICE_TEST_PG_PASSWORD"),
+        }
+    }
+
+    pub async fn connect(&self, db: &str) -> Client {
+        let (client, conn) = tokio_postgres::Config::new()
+            .host(&self.host)
+            .port(self.port)
+            .user(&self.user)
+            .password(&self.password)
+            .dbname(db)
+            .connect(NoTls)
+            .await
+            .unwrap_or_else(|e| panic!("connect to test PostgreSQL {}:{} db {db}: {e}", self.host, self.port));
+        tokio::spawn(conn);
+        client
+    }
+}
+
+/// A database of its own for one test, with its slot and publication dropped afterwards.
+pub struct TestDb {
+    pub pg: Pg,
+    pub name: String,
+    pub client: Client,
+}
+
+static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+
+pub fn unique(prefix: &str) -> String {
+    let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_micros() % 1_000_000_000;
+    format!("{prefix}_{}_{t}_{n}", std::process::id())
+}
+
+impl TestDb {
+    /// A fresh copy of Pagila.
+    pub async fn pagila(prefix: &str) -> Self {
+        Self::create(prefix, Some(&env("SLUICE_TEST_PAGILA_TEMPLATE"))).await
+    }
+
+    /// An empty database.
+    pub async fn empty(prefix: &str) -> Self {
+        Self::create(prefix, None).await
+    }
+
+    async fn create(prefix: &str, template: Option<&str>) -> Self {
+        let pg = Pg::from_env();
+        let name = unique(prefix);
+        let admin = pg.connect("postgres").await;
+        let sql = match template {
+            Some(t) => format!("CREATE DATABASE {name} TEMPLATE {t}"),
+            None => format!("CREATE DATABASE {name}"),
+        };
+        // The template may be briefly in use by another test's CREATE DATABASE.
+        let mut tries = 0;
+        loop {
+            match admin.batch_execute(&sql).await {
+                Ok(()) => break,
+                Err(e) if tries < 50 => {
+                    tries += 1;
+                    let _ = e;
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+                Err(e) => panic!("{sql}: {e}"),
+            }
+        }
+        let client = pg.connect(&name).await;
+        TestDb { pg, name, client }
+    }
+
+    pub async fn exec(&self, sql: &str) {
+        self.client.batch_execute(sql).await.unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+    }
+
+    pub async fn scalar_i64(&self, sql: &str) -> i64 {
+        self.client.query_one(sql, &[]).await.unwrap_or_else(|e| panic!("{sql}: {e}")).get(0)
+    }
+
+    pub async fn scalar_string(&self, sql: &str) -> Option<String> {
+        self.client.query_one(sql, &[]).await.unwrap_or_else(|e| panic!("{sql}: {e}")).get(0)
+    }
+
+    /// A Debezium connector config for this database.
+    pub fn connector(&self, name: &str, extra: &[(&str, &str)]) -> Json {
+        let mut config = serde_json::json!({
+            "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
+            "database.hostname": self.pg.host,
+            "database.port": self.pg.port.to_string(),
+            "database.user": self.pg.user,
+            "database.password": self.pg.password,
+            "database.dbname": self.name,
+            "topic.prefix": name,
+            "slot.name": format!("slot_{}", self.name),
+            "publication.name": format!("pub_{}", self.name),
+        });
+        for (k, v) in extra {
+            config[*k] = Json::String((*v).to_owned());
+        }
+        serde_json::json!({"name": name, "config": config})
+    }
+
+    pub async fn slot_confirmed_flush(&self) -> Option<i64> {
+        let row = self
+            .client
+            .query_opt(
+                "SELECT (confirmed_flush_lsn - '0/0')::int8 FROM pg_replication_slots WHERE database = current_database()",
+                &[],
+            )
+            .await
+            .unwrap();
+        row.and_then(|r| r.get(0))
+    }
+
+    pub async fn drop(self) {
+        let admin = self.pg.connect("postgres").await;
+        let _ = admin
+            .batch_execute(&format!(
+                "SELECT pg_terminate_backend(active_pid) FROM pg_replication_slots WHERE database = '{0}' AND active_pid IS NOT NULL;
+                 SELECT pg_drop_replication_slot(slot_name) FROM pg_replication_slots WHERE database = '{0}';",
+                self.name
+            ))
+            .await;
+        drop(self.client);
+        let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).await;
+    }
+}
+
+/// A running `sluice run` process with its own data dir.
+pub struct Sluice {
+    pub dir: PathBuf,
+    child: Option<Child>,
+    pub log: PathBuf,
+}
+
+impl Sluice {
+    pub fn data_dir(&self) -> PathBuf {
+        self.dir.join("data")
+    }
+
+    pub fn new(dir: &Path) -> Self {
+        Sluice { dir: dir.to_owned(), child: None, log: dir.join("sluice.log") }
+    }
+
+    /// Writes the connector configs and starts `sluice run` on them.
+    pub fn start(&mut self, configs: &[Json], extra_args: &[&str]) {
+        let mut args: Vec<String> = vec!["run".into(), "--data-dir".into(), self.data_dir().display().to_string()];
+        args.extend(extra_args.iter().map(|s| s.to_string()));
+        for (i, c) in configs.iter().enumerate() {
+            let path = self.dir.join(format!("connector-{i}.json"));
+            std::fs::write(&path, serde_json::to_vec_pretty(c).unwrap()).unwrap();
+            args.push(path.display().to_string());
+        }
+        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+            .args(&args)
+            .env("SLUICE_LOG", "info,sluice_postgres=debug")
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .expect("start sluice");
+        self.child = Some(child);
+    }
+
+    /// Waits until the connector streams (its snapshot, if any, is done).
+    pub async fn wait_streaming(&self) {
+        wait_for(120, "streaming to start", self, || self.log_text().contains("streaming changes")).await;
+    }
+
+    /// kill -9.
+    pub fn kill(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// A clean stop (SIGINT, as Ctrl-C).
+    pub fn stop(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            unsafe_sigint(c.id());
+            let deadline = Instant::now() + Duration::from_secs(30);
+            while Instant::now() < deadline {
+                if let Ok(Some(_)) = c.try_wait() {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// Whether the process has exited (and with what status).
+    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
+        self.child.as_mut().and_then(|c| c.try_wait().ok().flatten())
+    }
+
+    pub fn log_text(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// Records of a local topic, parsed.
+    pub fn records(&self, topic: &str) -> Vec<Json> {
+        let path = self.data_dir().join("topics").join(topic).join("partition-0.jsonl");
+        let text = std::fs::read_to_string(path).unwrap_or_default();
+        text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+    }
+}
+
+impl Drop for Sluice {
+    fn drop(&mut self) {
+        self.kill();
+    }
+}
+
+fn unsafe_sigint(pid: u32) {
+    let _ = Command::new("kill").args(["-INT", &pid.to_string()]).status();
+}
+
+/// Polls `check` until it returns true, failing with `what` and the sluice log after `secs`.
+pub async fn wait_for(secs: u64, what: &str, sluice: &Sluice, mut check: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    while Instant::now() < deadline {
+        if check() {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    panic!("timed out waiting for {what}\n--- sluice log ---\n{}", sluice.log_text());
+}
+
+/// The payload of a record's value (schemas on), or Null for a tombstone.
+pub fn payload(record: &Json) -> &Json {
+    let v = &record["value"];
+    if v.get("payload").is_some() {
+        &v["payload"]
+    } else {
+        v
+    }
+}
+
+pub fn key_payload(record: &Json) -> &Json {
+    let k = &record["key"];
+    if k.get("payload").is_some() {
+        &k["payload"]
+    } else {
+        k
+    }
+}

@@ -1,0 +1,130 @@
+//! Each way a start can go wrong gives one clear line naming the key or the server's reason,
+//! exits non-zero, never panics, and never prints the password.
+
+mod common;
+
+use std::process::Command;
+use std::time::Duration;
+
+use common::*;
+use serde_json::Value as Json;
+
+/// Runs `sluice run` on one config and returns its stderr; it must fail within 60 s.
+fn run_failing(config: &Json) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.json");
+    std::fs::write(&path, serde_json::to_vec(config).unwrap()).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(["run", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .arg(&path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let out = child.wait_with_output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+            assert!(!status.success(), "expected a failure, got success:\n{stderr}");
+            assert!(!stderr.contains("panicked"), "panic:\n{stderr}");
+            return stderr;
+        }
+        if std::time::Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("sluice did not fail within 60 s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn set(config: &mut Json, key: &str, value: &str) {
+    config["config"][key] = Json::String(value.to_owned());
+}
+
+const SECRET: &str = "Sup3r-Secret-Pw";
+
+#[tokio::test(flavor = "multi_thread")]
+async fn connection_errors_name_host_port_user_and_reason() {
+    let db = TestDb::empty("err_conn").await;
+    // Nothing listens on port 1.
+    let mut c = db.connector("e1", &[]);
+    set(&mut c, "database.port", "1");
+    set(&mut c, "database.password", SECRET);
+    let err = run_failing(&c);
+    assert!(err.contains("cannot connect to PostgreSQL at 127.0.0.1:1 as user \"postgres\""), "{err}");
+    assert!(err.contains("refused"), "{err}");
+    assert!(!err.contains(SECRET), "{err}");
+
+    let mut c = db.connector("e2", &[]);
+    set(&mut c, "database.password", SECRET);
+    let err = run_failing(&c);
+    assert!(err.contains(&format!("cannot connect to PostgreSQL at 127.0.0.1:{} as user \"postgres\"", db.pg.port)), "{err}");
+    assert!(err.contains("password authentication failed"), "{err}");
+    assert!(!err.contains(SECRET), "{err}");
+    db.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn server_setup_errors_say_how_to_fix() {
+    let db = TestDb::pagila("err_srv").await;
+
+    // No REPLICATION attribute.
+    let mut c = db.connector("e3", &[]);
+    set(&mut c, "database.user", "sluice_norepl");
+    set(&mut c, "database.password", "norepl");
+    let err = run_failing(&c);
+    assert!(err.contains("user \"sluice_norepl\" may not use logical replication"), "{err}");
+    assert!(err.contains("ALTER ROLE sluice_norepl REPLICATION"), "{err}");
+
+    // A table that does not exist.
+    let c = db.connector("e4", &[("table.include.list", "public.customer,public.nope")]);
+    let err = run_failing(&c);
+    assert!(err.contains("table.include.list entry \"public.nope\" matches no table"), "{err}");
+
+    // wal_level=replica on the second test cluster.
+    let mut c = db.connector("e5", &[]);
+    set(&mut c, "database.port", &env("SLUICE_TEST_PG_REPLICA_PORT"));
+    set(&mut c, "database.dbname", "postgres");
+    let err = run_failing(&c);
+    assert!(err.contains("has wal_level=replica; logical decoding needs wal_level=logical"), "{err}");
+
+    // A slot another connector is streaming from.
+    let dir = tempfile::tempdir().unwrap();
+    let mut first = Sluice::new(dir.path());
+    let c = db.connector("e6", &[("table.include.list", "public.actor")]);
+    first.start(&[c.clone()], &[]);
+    first.wait_streaming().await;
+    let err = run_failing(&c);
+    assert!(err.contains("is already active (used by PID"), "{err}");
+    first.stop();
+    db.drop().await;
+}
+
+#[test]
+fn malformed_configs_are_refused_before_connecting() {
+    let config = serde_json::json!({"name": "bad", "config": {
+        "connector.class": "io.debezium.connector.postgresql.PostgresConnector",
+        "database.hostname": "127.0.0.1",
+        "database.port": "fifty",
+        "database.user": "postgres",
+        "database.password": SECRET,
+        "database.dbname": "x",
+        "snapshot.mode": "sometimes",
+        "tombstones.on.delete": "maybe"
+    }});
+    let err = run_failing(&config);
+    for want in [
+        "connector \"bad\" has 4 invalid setting(s)",
+        "Invalid value fifty for configuration database.port: Not a number",
+        "Invalid value sometimes for configuration snapshot.mode: Value must be one of initial, always, no_data, never, initial_only, when_needed",
+        "Invalid value maybe for configuration tombstones.on.delete: Expected value to be either true or false",
+        "Missing required configuration \"topic.prefix\"",
+    ] {
+        assert!(err.contains(want), "missing {want:?} in:\n{err}");
+    }
+    assert!(!err.contains(SECRET));
+    let err = run_failing(&serde_json::json!({"name": "x", "config": {"connector.class": "com.acme.Nope"}}));
+    assert!(err.contains("Invalid value com.acme.Nope for configuration connector.class"), "{err}");
+}
