@@ -21,8 +21,6 @@ pub enum PostgresError {
     PublicationMissing { publication: String },
     #[error("table {table} is captured but not in publication {publication:?}, so its changes would be lost: add it (ALTER PUBLICATION {publication} ADD TABLE {table}) or set publication.autocreate.mode=filtered")]
     NotPublished { table: String, publication: String },
-    #[error("numeric value {value:?} in {table}.{column} cannot be represented with decimal.handling.mode=precise: set decimal.handling.mode=double or string")]
-    NumericNotFinite { table: String, column: String, value: String },
     #[error("{context}: {reason}")]
     Query { context: String, reason: String },
     #[error("replication stream of slot {slot:?}: {reason}")]

@@ -491,16 +491,35 @@ fn stream_offset(lsn: u64, lsn_commit: Option<u64>, tx_id: Option<u32>, ts_usec:
 }
 
 /// Row from a pgoutput tuple; `names` are the Relation message's column names, which may be
-/// fewer than the table's (publication column lists).
+/// fewer than the table's (publication column lists). In a key-only old tuple the non-key
+/// columns arrive as nulls and are filled as Debezium does.
 fn tuple_row(table: &TableEvents, names: &[String], tuple: &Tuple, key_only: bool) -> Result<sluice_core::data::Value, PostgresError> {
+    let mut texts = Vec::with_capacity(tuple.len());
+    for (i, v) in tuple.iter().enumerate() {
+        texts.push(match v {
+            // Sluice never asks for binary tuples; text is the server encoding, UTF-8 expected.
+            TupleValue::Text(b) => Some(std::str::from_utf8(b).map_err(|_| PostgresError::Value {
+                table: table.table.full_name(),
+                column: names.get(i).cloned().unwrap_or_default(),
+                reason: "the value is not valid UTF-8 (Sluice needs a UTF8 database)".into(),
+            })?),
+            TupleValue::Binary(_) => {
+                return Err(PostgresError::Value {
+                    table: table.table.full_name(),
+                    column: names.get(i).cloned().unwrap_or_default(),
+                    reason: "a binary-format value arrived, but text format was requested".into(),
+                })
+            }
+            _ => None,
+        });
+    }
     table.row(|name| {
         let Some(i) = names.iter().position(|n| n == name) else { return Cell::Absent };
-        match tuple.get(i) {
-            Some(TupleValue::Text(b)) => Cell::Text(std::str::from_utf8(b).unwrap_or("")),
-            Some(TupleValue::Null) if key_only => Cell::Absent,
-            Some(TupleValue::Null) | None => Cell::Null,
-            Some(TupleValue::UnchangedToast) => Cell::Unchanged,
-            Some(TupleValue::Binary(_)) => Cell::Null,
+        match (tuple.get(i), texts.get(i).copied().flatten()) {
+            (_, Some(text)) => Cell::Text(text),
+            (Some(TupleValue::UnchangedToast), _) => Cell::Unchanged,
+            (Some(TupleValue::Null), _) if key_only => Cell::Absent,
+            _ => Cell::Null,
         }
     })
 }
@@ -627,12 +646,12 @@ async fn ensure_publication(client: &Client, cfg: &PostgresConfig, tables: &[Tab
             // PG 15+ column lists keep excluded columns inside Postgres.
             let list: Vec<String> = tables.iter().map(publication_entry).collect();
             let sql = match (exists, list.is_empty()) {
-                (false, true) => format!("CREATE PUBLICATION {name}"),
-                (false, false) => format!("CREATE PUBLICATION {name} FOR TABLE {}", list.join(", ")),
-                (true, true) => format!("ALTER PUBLICATION {name} SET TABLE {}", list.join(", ")),
-                (true, false) => format!("ALTER PUBLICATION {name} SET TABLE {}", list.join(", ")),
+                (false, true) => Some(format!("CREATE PUBLICATION {name}")),
+                (false, false) => Some(format!("CREATE PUBLICATION {name} FOR TABLE {}", list.join(", "))),
+                (true, false) => Some(format!("ALTER PUBLICATION {name} SET TABLE {}", list.join(", "))),
+                (true, true) => None,
             };
-            if !(exists && list.is_empty()) {
+            if let Some(sql) = sql {
                 client.batch_execute(&sql).await.map_err(query_error(ctx))?;
             }
         }
