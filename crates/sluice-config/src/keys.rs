@@ -18,7 +18,11 @@ pub struct ConfigIssue {
 impl fmt::Display for ConfigIssue {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match &self.value {
-            Some(v) => write!(f, "Invalid value {v} for configuration {}: {}", self.key, self.message),
+            Some(v) => write!(
+                f,
+                "Invalid value {v} for configuration {}: {}",
+                self.key, self.message
+            ),
             None => write!(f, "{}: {}", self.key, self.message),
         }
     }
@@ -31,7 +35,10 @@ pub struct KeyReader<'a> {
 
 impl<'a> KeyReader<'a> {
     pub fn new(raw: &'a RawConfig) -> Self {
-        KeyReader { raw, issues: Vec::new() }
+        KeyReader {
+            raw,
+            issues: Vec::new(),
+        }
     }
 
     pub fn raw(&self) -> &'a RawConfig {
@@ -39,8 +46,18 @@ impl<'a> KeyReader<'a> {
     }
 
     pub fn issue(&mut self, key: &str, value: Option<&str>, message: impl Into<String>) {
-        let value = value.map(|v| if is_secret_key(key) { MASK.to_owned() } else { v.to_owned() });
-        self.issues.push(ConfigIssue { key: key.to_owned(), value, message: message.into() });
+        let value = value.map(|v| {
+            if is_secret_key(key) {
+                MASK.to_owned()
+            } else {
+                v.to_owned()
+            }
+        });
+        self.issues.push(ConfigIssue {
+            key: key.to_owned(),
+            value,
+            message: message.into(),
+        });
     }
 
     pub fn finish(self) -> Vec<ConfigIssue> {
@@ -59,7 +76,13 @@ impl<'a> KeyReader<'a> {
     pub fn required_string(&mut self, key: &str) -> Option<String> {
         let v = self.get(key).map(str::to_owned);
         if v.is_none() {
-            self.issue(key, None, "Missing required configuration \"".to_owned() + key + "\" which has no default value.");
+            self.issue(
+                key,
+                None,
+                "Missing required configuration \"".to_owned()
+                    + key
+                    + "\" which has no default value.",
+            );
         }
         v
     }
@@ -69,22 +92,34 @@ impl<'a> KeyReader<'a> {
     }
 
     pub fn int(&mut self, key: &str, default: i64, min: i64, max: i64) -> i64 {
-        let Some(v) = self.get(key) else { return default };
+        let Some(v) = self.get(key) else {
+            return default;
+        };
         match v.parse::<i64>() {
             Ok(n) if (min..=max).contains(&n) => n,
             Ok(_) => {
-                self.issue(key, Some(v), format!("Value must be between {min} and {max}"));
+                self.issue(
+                    key,
+                    Some(v),
+                    format!("Value must be between {min} and {max}"),
+                );
                 default
             }
             Err(_) => {
-                self.issue(key, Some(v), "Not a number of type INT (a whole number is expected)");
+                self.issue(
+                    key,
+                    Some(v),
+                    "Not a number of type INT (a whole number is expected)",
+                );
                 default
             }
         }
     }
 
     pub fn bool(&mut self, key: &str, default: bool) -> bool {
-        let Some(v) = self.get(key) else { return default };
+        let Some(v) = self.get(key) else {
+            return default;
+        };
         match v.to_ascii_lowercase().as_str() {
             "true" => true,
             "false" => false,
@@ -97,12 +132,21 @@ impl<'a> KeyReader<'a> {
 
     /// One of `allowed` (case-insensitive, as Debezium's EnumeratedValue lookups are).
     pub fn choice<T: Copy>(&mut self, key: &str, default: T, allowed: &[(&str, T)]) -> T {
-        let Some(v) = self.get(key) else { return default };
-        match allowed.iter().find(|(name, _)| name.eq_ignore_ascii_case(v)) {
+        let Some(v) = self.get(key) else {
+            return default;
+        };
+        match allowed
+            .iter()
+            .find(|(name, _)| name.eq_ignore_ascii_case(v))
+        {
             Some((_, t)) => *t,
             None => {
                 let names: Vec<&str> = allowed.iter().map(|(n, _)| *n).collect();
-                self.issue(key, Some(v), format!("Value must be one of {}", names.join(", ")));
+                self.issue(
+                    key,
+                    Some(v),
+                    format!("Value must be one of {}", names.join(", ")),
+                );
                 default
             }
         }
@@ -111,7 +155,13 @@ impl<'a> KeyReader<'a> {
     /// A comma-separated list, items trimmed, empty items dropped.
     pub fn list(&self, key: &str) -> Vec<String> {
         self.get(key)
-            .map(|v| v.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect())
+            .map(|v| {
+                v.split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect()
+            })
             .unwrap_or_default()
     }
 
@@ -120,9 +170,16 @@ impl<'a> KeyReader<'a> {
     pub fn regex_list(&mut self, key: &str) -> Vec<Regex> {
         let mut out = Vec::new();
         for item in self.list(key) {
-            match RegexBuilder::new(&format!("^(?:{item})$")).case_insensitive(true).build() {
+            match RegexBuilder::new(&format!("^(?:{item})$"))
+                .case_insensitive(true)
+                .build()
+            {
                 Ok(re) => out.push(re),
-                Err(e) => self.issue(key, Some(&item), format!("not a valid regular expression: {e}")),
+                Err(e) => self.issue(
+                    key,
+                    Some(&item),
+                    format!("not a valid regular expression: {e}"),
+                ),
             }
         }
         out

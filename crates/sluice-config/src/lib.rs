@@ -14,7 +14,10 @@ pub enum ConfigError {
     #[error("cannot read connector config {path}: {reason}")]
     File { path: String, reason: String },
     #[error("connector {connector:?} has {} invalid setting(s):\n{}", issues.len(), issues.iter().map(|i| format!("  - {i}")).collect::<Vec<_>>().join("\n"))]
-    Invalid { connector: String, issues: Vec<ConfigIssue> },
+    Invalid {
+        connector: String,
+        issues: Vec<ConfigIssue>,
+    },
 }
 
 /// Every connector class Sluice knows: one match shows them all.
@@ -31,9 +34,9 @@ impl ConnectorConfig {
         let mut r = KeyReader::new(raw);
         let class = r.required_string("connector.class");
         let parsed = match class.as_deref() {
-            Some(POSTGRES_CONNECTOR_CLASS) | Some("PostgresConnector") => {
-                Some(ConnectorConfig::Postgres(Box::new(postgres::PostgresConfig::read(&mut r))))
-            }
+            Some(POSTGRES_CONNECTOR_CLASS) | Some("PostgresConnector") => Some(
+                ConnectorConfig::Postgres(Box::new(postgres::PostgresConfig::read(&mut r))),
+            ),
             Some(other) => {
                 r.issue(
                     "connector.class",
@@ -46,7 +49,10 @@ impl ConnectorConfig {
         };
         match (parsed, r.finish()) {
             (Some(c), issues) if issues.is_empty() => Ok(c),
-            (_, issues) => Err(ConfigError::Invalid { connector: raw.name.clone(), issues }),
+            (_, issues) => Err(ConfigError::Invalid {
+                connector: raw.name.clone(),
+                issues,
+            }),
         }
     }
 }

@@ -163,7 +163,9 @@ impl PostgresConfig {
             }
         };
         if !topic_prefix.is_empty()
-            && !topic_prefix.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
+            && !topic_prefix
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c))
         {
             r.issue("topic.prefix", Some(&topic_prefix), "may contain only letters, digits, '.', '_' and '-' (it becomes part of Kafka topic names)");
         }
@@ -173,14 +175,23 @@ impl PostgresConfig {
             }
         }
         let slot_name = r.string("slot.name", "debezium");
-        if !slot_name.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_') || slot_name.len() > 63 {
+        if !slot_name
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
+            || slot_name.len() > 63
+        {
             r.issue("slot.name", Some(&slot_name), "replication slot names may contain only lower case letters, digits and '_' (at most 63 characters)");
         }
         let publication_name = r.string("publication.name", "dbz_publication");
         let publication_autocreate = r.choice(
             "publication.autocreate.mode",
             P::Filtered,
-            &[("all_tables", P::AllTables), ("disabled", P::Disabled), ("filtered", P::Filtered), ("no_tables", P::NoTables)],
+            &[
+                ("all_tables", P::AllTables),
+                ("disabled", P::Disabled),
+                ("filtered", P::Filtered),
+                ("no_tables", P::NoTables),
+            ],
         );
         let schema_include = r.regex_list("schema.include.list");
         let schema_exclude = r.regex_list("schema.exclude.list");
@@ -190,12 +201,31 @@ impl PostgresConfig {
         let column_include = r.regex_list("column.include.list");
         let column_exclude = r.regex_list("column.exclude.list");
         for (a, b, ia, ib) in [
-            ("schema.include.list", "schema.exclude.list", !schema_include.is_empty(), !schema_exclude.is_empty()),
-            ("table.include.list", "table.exclude.list", !table_include.is_empty(), !table_exclude.is_empty()),
-            ("column.include.list", "column.exclude.list", !column_include.is_empty(), !column_exclude.is_empty()),
+            (
+                "schema.include.list",
+                "schema.exclude.list",
+                !schema_include.is_empty(),
+                !schema_exclude.is_empty(),
+            ),
+            (
+                "table.include.list",
+                "table.exclude.list",
+                !table_include.is_empty(),
+                !table_exclude.is_empty(),
+            ),
+            (
+                "column.include.list",
+                "column.exclude.list",
+                !column_include.is_empty(),
+                !column_exclude.is_empty(),
+            ),
         ] {
             if ia && ib {
-                r.issue(b, r.get(b), format!("\"{a}\" is already specified; set only one of {a} and {b}"));
+                r.issue(
+                    b,
+                    r.get(b),
+                    format!("\"{a}\" is already specified; set only one of {a} and {b}"),
+                );
             }
         }
         let snapshot_mode = r.choice(
@@ -214,14 +244,21 @@ impl PostgresConfig {
             decimal: r.choice(
                 "decimal.handling.mode",
                 DecimalHandlingMode::Precise,
-                &[("precise", DecimalHandlingMode::Precise), ("double", DecimalHandlingMode::Double), ("string", DecimalHandlingMode::String)],
+                &[
+                    ("precise", DecimalHandlingMode::Precise),
+                    ("double", DecimalHandlingMode::Double),
+                    ("string", DecimalHandlingMode::String),
+                ],
             ),
             time_precision: r.choice(
                 "time.precision.mode",
                 TimePrecisionMode::Adaptive,
                 &[
                     ("adaptive", TimePrecisionMode::Adaptive),
-                    ("adaptive_time_microseconds", TimePrecisionMode::AdaptiveTimeMicroseconds),
+                    (
+                        "adaptive_time_microseconds",
+                        TimePrecisionMode::AdaptiveTimeMicroseconds,
+                    ),
                     ("connect", TimePrecisionMode::Connect),
                 ],
             ),
@@ -238,38 +275,74 @@ impl PostgresConfig {
             interval: r.choice(
                 "interval.handling.mode",
                 IntervalHandlingMode::Numeric,
-                &[("numeric", IntervalHandlingMode::Numeric), ("string", IntervalHandlingMode::String)],
+                &[
+                    ("numeric", IntervalHandlingMode::Numeric),
+                    ("string", IntervalHandlingMode::String),
+                ],
             ),
             hstore: r.choice(
                 "hstore.handling.mode",
                 HstoreHandlingMode::Json,
-                &[("json", HstoreHandlingMode::Json), ("map", HstoreHandlingMode::Map)],
+                &[
+                    ("json", HstoreHandlingMode::Json),
+                    ("map", HstoreHandlingMode::Map),
+                ],
             ),
         };
         let mut skipped = SkippedOperations::default();
         let skipped_raw = r.get("skipped.operations").unwrap_or("t").to_owned();
-        for op in skipped_raw.split(',').map(str::trim).filter(|s| !s.is_empty()) {
+        for op in skipped_raw
+            .split(',')
+            .map(str::trim)
+            .filter(|s| !s.is_empty())
+        {
             match op {
                 "c" => skipped.create = true,
                 "u" => skipped.update = true,
                 "d" => skipped.delete = true,
                 "t" => skipped.truncate = true,
                 "none" => {}
-                other => r.issue("skipped.operations", Some(other), "allowed operations are c, u, d, t, or none"),
+                other => r.issue(
+                    "skipped.operations",
+                    Some(other),
+                    "allowed operations are c, u, d, t, or none",
+                ),
             }
         }
         let mut message_key_columns = Vec::new();
         if let Some(v) = r.get("message.key.columns") {
             for part in v.split(';').map(str::trim).filter(|s| !s.is_empty()) {
                 let Some((table, cols)) = part.rsplit_once(':') else {
-                    r.issue("message.key.columns", Some(part), "expected <fully-qualified table regex>:<column>,<column>;...");
+                    r.issue(
+                        "message.key.columns",
+                        Some(part),
+                        "expected <fully-qualified table regex>:<column>,<column>;...",
+                    );
                     continue;
                 };
-                let columns: Vec<String> = cols.split(',').map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned).collect();
-                match regex::RegexBuilder::new(&format!("^(?:{})$", table.trim())).case_insensitive(true).build() {
-                    Ok(table) if !columns.is_empty() => message_key_columns.push(MessageKeyColumns { table, columns }),
-                    Ok(_) => r.issue("message.key.columns", Some(part), "no key columns given after ':'"),
-                    Err(e) => r.issue("message.key.columns", Some(part), format!("not a valid regular expression: {e}")),
+                let columns: Vec<String> = cols
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|s| !s.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+                match regex::RegexBuilder::new(&format!("^(?:{})$", table.trim()))
+                    .case_insensitive(true)
+                    .build()
+                {
+                    Ok(table) if !columns.is_empty() => {
+                        message_key_columns.push(MessageKeyColumns { table, columns })
+                    }
+                    Ok(_) => r.issue(
+                        "message.key.columns",
+                        Some(part),
+                        "no key columns given after ':'",
+                    ),
+                    Err(e) => r.issue(
+                        "message.key.columns",
+                        Some(part),
+                        format!("not a valid regular expression: {e}"),
+                    ),
                 }
             }
         }
@@ -277,7 +350,11 @@ impl PostgresConfig {
             let conv_key = format!("{side}.converter");
             if let Some(conv) = r.get(&conv_key) {
                 if conv != JSON_CONVERTER {
-                    r.issue(&conv_key, Some(conv), format!("Sluice writes records with {JSON_CONVERTER} only"));
+                    r.issue(
+                        &conv_key,
+                        Some(conv),
+                        format!("Sluice writes records with {JSON_CONVERTER} only"),
+                    );
                 }
             }
             r.bool(&format!("{side}.converter.schemas.enable"), true)
@@ -287,7 +364,11 @@ impl PostgresConfig {
         let max_batch_size = r.int("max.batch.size", 2048, 1, 1_000_000) as usize;
         let max_queue_size = r.int("max.queue.size", 8192, 1, 10_000_000) as usize;
         if max_queue_size <= max_batch_size {
-            r.issue("max.queue.size", r.get("max.queue.size"), "must be larger than max.batch.size");
+            r.issue(
+                "max.queue.size",
+                r.get("max.queue.size"),
+                "must be larger than max.batch.size",
+            );
         }
         PostgresConfig {
             name,
@@ -319,23 +400,36 @@ impl PostgresConfig {
             provide_transaction_metadata: r.bool("provide.transaction.metadata", false),
             max_batch_size,
             max_queue_size,
-            unavailable_value_placeholder: r.string("unavailable.value.placeholder", "__debezium_unavailable_value"),
+            unavailable_value_placeholder: r.string(
+                "unavailable.value.placeholder",
+                "__debezium_unavailable_value",
+            ),
             key_schemas_enable,
             value_schemas_enable,
-            status_update_interval_ms: r.int("status.update.interval.ms", 10_000, 0, i64::from(i32::MAX)) as u64,
+            status_update_interval_ms: r.int(
+                "status.update.interval.ms",
+                10_000,
+                0,
+                i64::from(i32::MAX),
+            ) as u64,
         }
     }
 
     /// Whether a table (`schema`, `table`) is captured, per the schema/table include and
     /// exclude lists. System schemas are never captured.
     pub fn captures_table(&self, schema: &str, table: &str) -> bool {
-        if schema == "pg_catalog" || schema == "information_schema" || schema.starts_with("pg_toast") {
+        if schema == "pg_catalog"
+            || schema == "information_schema"
+            || schema.starts_with("pg_toast")
+        {
             return false;
         }
         let full = format!("{schema}.{table}");
-        let schema_ok = (self.schema_include.is_empty() || self.schema_include.iter().any(|r| r.is_match(schema)))
+        let schema_ok = (self.schema_include.is_empty()
+            || self.schema_include.iter().any(|r| r.is_match(schema)))
             && !self.schema_exclude.iter().any(|r| r.is_match(schema));
-        let table_ok = (self.table_include.is_empty() || self.table_include.iter().any(|r| r.is_match(&full)))
+        let table_ok = (self.table_include.is_empty()
+            || self.table_include.iter().any(|r| r.is_match(&full)))
             && !self.table_exclude.iter().any(|r| r.is_match(&full));
         schema_ok && table_ok
     }
@@ -350,7 +444,10 @@ impl PostgresConfig {
     /// Columns forming the message key of a table when `message.key.columns` names it.
     pub fn key_columns_for(&self, schema: &str, table: &str) -> Option<&[String]> {
         let full = format!("{schema}.{table}");
-        self.message_key_columns.iter().find(|m| m.table.is_match(&full)).map(|m| m.columns.as_slice())
+        self.message_key_columns
+            .iter()
+            .find(|m| m.table.is_match(&full))
+            .map(|m| m.columns.as_slice())
     }
 
     /// Snapshot order: tables in `table.include.list` order (Debezium reads them so), the
@@ -384,7 +481,10 @@ mod tests {
         assert_eq!(c.port, 5432);
         assert_eq!(c.slot_name, "debezium");
         assert_eq!(c.publication_name, "dbz_publication");
-        assert_eq!(c.publication_autocreate, super::PublicationAutocreateMode::Filtered);
+        assert_eq!(
+            c.publication_autocreate,
+            super::PublicationAutocreateMode::Filtered
+        );
         assert!(c.captures_table("public", "customer"));
         assert!(c.captures_table("PUBLIC", "Address"));
         assert!(!c.captures_table("public", "customers"));
@@ -414,11 +514,27 @@ mod tests {
             assert!(err.contains(want), "missing {want:?} in:\n{err}");
         }
         assert!(!err.contains("s3cret"));
-        let missing = parse(r#"{"connector.class":"io.debezium.connector.postgresql.PostgresConnector"}"#).unwrap_err().to_string();
-        for key in ["database.hostname", "database.user", "database.dbname", "topic.prefix"] {
-            assert!(missing.contains(&format!("Missing required configuration \"{key}\"")), "{missing}");
+        let missing =
+            parse(r#"{"connector.class":"io.debezium.connector.postgresql.PostgresConnector"}"#)
+                .unwrap_err()
+                .to_string();
+        for key in [
+            "database.hostname",
+            "database.user",
+            "database.dbname",
+            "topic.prefix",
+        ] {
+            assert!(
+                missing.contains(&format!("Missing required configuration \"{key}\"")),
+                "{missing}"
+            );
         }
-        let unknown = parse(r#"{"connector.class":"com.example.Nope"}"#).unwrap_err().to_string();
-        assert!(unknown.contains("Invalid value com.example.Nope for configuration connector.class"), "{unknown}");
+        let unknown = parse(r#"{"connector.class":"com.example.Nope"}"#)
+            .unwrap_err()
+            .to_string();
+        assert!(
+            unknown.contains("Invalid value com.example.Nope for configuration connector.class"),
+            "{unknown}"
+        );
     }
 }

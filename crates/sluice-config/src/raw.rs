@@ -22,7 +22,10 @@ impl std::fmt::Debug for RawConfig {
             .iter()
             .map(|(k, v)| (k.as_str(), if is_secret_key(k) { MASK } else { v.as_str() }))
             .collect();
-        f.debug_struct("RawConfig").field("name", &self.name).field("props", &masked).finish()
+        f.debug_struct("RawConfig")
+            .field("name", &self.name)
+            .field("props", &masked)
+            .finish()
     }
 }
 
@@ -31,7 +34,10 @@ pub const MASK: &str = "********";
 /// Keys whose values are secrets: masked in every log line, error and REST response.
 pub fn is_secret_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
-    k.ends_with("password") || k.ends_with(".secret") || k.contains("secret.key") || k.contains("sasl.jaas.config")
+    k.ends_with("password")
+        || k.ends_with(".secret")
+        || k.contains("secret.key")
+        || k.contains("sasl.jaas.config")
 }
 
 impl RawConfig {
@@ -41,15 +47,23 @@ impl RawConfig {
 
     /// Reads a config file; `.properties` by extension, JSON otherwise.
     pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| ConfigError::File { path: path.display().to_string(), reason: e.to_string() })?;
-        let fallback_name = path.file_stem().and_then(|s| s.to_str()).unwrap_or("connector");
+        let text = std::fs::read_to_string(path).map_err(|e| ConfigError::File {
+            path: path.display().to_string(),
+            reason: e.to_string(),
+        })?;
+        let fallback_name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or("connector");
         if path.extension().is_some_and(|e| e == "properties") {
             Self::from_properties(&text, fallback_name)
         } else {
             Self::from_json(&text, fallback_name)
         }
-        .map_err(|reason| ConfigError::File { path: path.display().to_string(), reason })
+        .map_err(|reason| ConfigError::File {
+            path: path.display().to_string(),
+            reason,
+        })
     }
 
     pub fn from_json(text: &str, fallback_name: &str) -> Result<Self, String> {
@@ -86,7 +100,10 @@ impl RawConfig {
             .map_err(|e| format!("not a valid .properties file: {e}"))?
             .into_iter()
             .collect();
-        let name = props.get("name").cloned().unwrap_or_else(|| fallback_name.to_owned());
+        let name = props
+            .get("name")
+            .cloned()
+            .unwrap_or_else(|| fallback_name.to_owned());
         let mut props = props;
         props.insert("name".into(), name.clone());
         Ok(RawConfig { name, props })
@@ -99,18 +116,28 @@ mod tests {
 
     #[test]
     fn rest_form_flat_form_and_properties() {
-        let a = RawConfig::from_json(r#"{"name":"c1","config":{"database.port":5432,"slot.name":"s"}}"#, "f").unwrap();
+        let a = RawConfig::from_json(
+            r#"{"name":"c1","config":{"database.port":5432,"slot.name":"s"}}"#,
+            "f",
+        )
+        .unwrap();
         assert_eq!(a.name, "c1");
         assert_eq!(a.get("database.port"), Some("5432"));
         let b = RawConfig::from_json(r#"{"name":"c2","slot.name":"s"}"#, "f").unwrap();
         assert_eq!(b.name, "c2");
         let c = RawConfig::from_json(r#"{"slot.name":"s"}"#, "file-name").unwrap();
         assert_eq!(c.name, "file-name");
-        let d = RawConfig::from_properties("name=c4\n# comment\ndatabase.hostname = db\\\n.local\n", "f").unwrap();
+        let d = RawConfig::from_properties(
+            "name=c4\n# comment\ndatabase.hostname = db\\\n.local\n",
+            "f",
+        )
+        .unwrap();
         assert_eq!(d.name, "c4");
         assert_eq!(d.get("database.hostname"), Some("db.local"));
         assert!(RawConfig::from_json(r#"{"config":[1]}"#, "f").is_err());
-        assert!(RawConfig::from_json(r#"{"a":{"b":1}}"#, "f").unwrap_err().contains("\"a\""));
+        assert!(RawConfig::from_json(r#"{"a":{"b":1}}"#, "f")
+            .unwrap_err()
+            .contains("\"a\""));
     }
 
     #[test]

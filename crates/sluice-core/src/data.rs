@@ -116,7 +116,10 @@ impl Schema {
     }
 
     pub fn field(mut self, name: impl Into<String>, schema: impl Into<Arc<Schema>>) -> Self {
-        self.fields.push(Field { name: name.into(), schema: schema.into() });
+        self.fields.push(Field {
+            name: name.into(),
+            schema: schema.into(),
+        });
         self
     }
 

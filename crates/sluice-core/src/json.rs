@@ -16,7 +16,9 @@ pub struct JsonConverter {
 
 impl Default for JsonConverter {
     fn default() -> Self {
-        JsonConverter { schemas_enable: true }
+        JsonConverter {
+            schemas_enable: true,
+        }
     }
 }
 
@@ -85,7 +87,11 @@ fn write_schema(out: &mut Vec<u8>, schema: &Schema, field: Option<&str>) {
         }
         _ => {}
     }
-    out.extend_from_slice(if schema.optional { b",\"optional\":true" } else { b",\"optional\":false" });
+    out.extend_from_slice(if schema.optional {
+        b",\"optional\":true"
+    } else {
+        b",\"optional\":false"
+    });
     if let Some(name) = &schema.name {
         out.extend_from_slice(b",\"name\":");
         write_str(out, name);
@@ -172,7 +178,10 @@ pub fn write_value(out: &mut Vec<u8>, schema: &Schema, value: &Value) {
 
 // Connect writes a map with string keys as an object, any other map as [[k,v],...].
 fn write_map(out: &mut Vec<u8>, schema: &Schema, entries: &[(Value, Value)]) {
-    let string_keys = schema.keys.as_ref().is_some_and(|k| k.ty == SchemaType::String);
+    let string_keys = schema
+        .keys
+        .as_ref()
+        .is_some_and(|k| k.ty == SchemaType::String);
     let key_schema = schema.keys.as_deref().unwrap_or(schema);
     let value_schema = schema.items.as_deref().unwrap_or(schema);
     out.push(if string_keys { b'{' } else { b'[' });
@@ -232,7 +241,11 @@ pub fn write_java_double(out: &mut Vec<u8>, f: f64) {
     if !f.is_finite() {
         return write_non_finite(out, f.is_nan(), f > 0.0);
     }
-    java_decimal(out, &format!("{f:e}"), f.abs() >= 1e-3 && f.abs() < 1e7 || f == 0.0);
+    java_decimal(
+        out,
+        &format!("{f:e}"),
+        f.abs() >= 1e-3 && f.abs() < 1e7 || f == 0.0,
+    );
 }
 
 /// `Float.toString`, which Jackson uses for float fields.
@@ -240,7 +253,11 @@ pub fn write_java_float(out: &mut Vec<u8>, f: f32) {
     if !f.is_finite() {
         return write_non_finite(out, f.is_nan(), f > 0.0);
     }
-    java_decimal(out, &format!("{f:e}"), f.abs() >= 1e-3 && f.abs() < 1e7 || f == 0.0);
+    java_decimal(
+        out,
+        &format!("{f:e}"),
+        f.abs() >= 1e-3 && f.abs() < 1e7 || f == 0.0,
+    );
 }
 
 fn write_non_finite(out: &mut Vec<u8>, nan: bool, positive: bool) {
@@ -372,29 +389,40 @@ mod tests {
             Schema::structure()
                 .field("id", Schema::new(SchemaType::Int32))
                 .field("price", decimal)
-                .field("tags", Schema::array(Schema::new(SchemaType::String).optional()).optional())
+                .field(
+                    "tags",
+                    Schema::array(Schema::new(SchemaType::String).optional()).optional(),
+                )
                 .optional()
                 .named("srv.public.t.Value"),
         );
         let conv = JsonConverter::default();
         let k = conv
-            .serialize(Some(&Data { schema: key, value: Value::Struct(vec![Value::Int(7)]) }))
+            .serialize(Some(&Data {
+                schema: key,
+                value: Value::Struct(vec![Value::Int(7)]),
+            }))
             .unwrap();
         assert_eq!(
             String::from_utf8(k).unwrap(),
             r#"{"schema":{"type":"struct","fields":[{"type":"int32","optional":false,"default":0,"field":"id"}],"optional":false,"name":"srv.public.t.Key"},"payload":{"id":7}}"#
         );
-        let v = JsonConverter { schemas_enable: false }
-            .serialize(Some(&Data {
-                schema: value.clone(),
-                value: Value::Struct(vec![
-                    Value::Int(1),
-                    Value::Bytes(vec![0x6e]),
-                    Value::Array(vec![Value::from("a"), Value::Null]),
-                ]),
-            }))
-            .unwrap();
-        assert_eq!(String::from_utf8(v).unwrap(), r#"{"id":1,"price":"bg==","tags":["a",null]}"#);
+        let v = JsonConverter {
+            schemas_enable: false,
+        }
+        .serialize(Some(&Data {
+            schema: value.clone(),
+            value: Value::Struct(vec![
+                Value::Int(1),
+                Value::Bytes(vec![0x6e]),
+                Value::Array(vec![Value::from("a"), Value::Null]),
+            ]),
+        }))
+        .unwrap();
+        assert_eq!(
+            String::from_utf8(v).unwrap(),
+            r#"{"id":1,"price":"bg==","tags":["a",null]}"#
+        );
         assert_eq!(
             schema_json(&value),
             r#"{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"},{"type":"bytes","optional":true,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"2","connect.decimal.precision":"3"},"field":"price"},{"type":"array","items":{"type":"string","optional":true},"optional":true,"field":"tags"}],"optional":true,"name":"srv.public.t.Value"}"#

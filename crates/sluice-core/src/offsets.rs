@@ -13,9 +13,17 @@ use crate::record::SourceOffset;
 #[derive(Debug, thiserror::Error)]
 pub enum OffsetError {
     #[error("offset store {path}: {source}")]
-    Io { path: PathBuf, source: std::io::Error },
-    #[error("offset store {path} is not valid JSON ({source}); move it away to start from scratch")]
-    Corrupt { path: PathBuf, source: serde_json::Error },
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error(
+        "offset store {path} is not valid JSON ({source}); move it away to start from scratch"
+    )]
+    Corrupt {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -26,7 +34,10 @@ pub struct OffsetStore {
 impl OffsetStore {
     pub fn open(data_dir: &Path) -> Result<Self, OffsetError> {
         let dir = data_dir.join("offsets");
-        fs::create_dir_all(&dir).map_err(|source| OffsetError::Io { path: dir.clone(), source })?;
+        fs::create_dir_all(&dir).map_err(|source| OffsetError::Io {
+            path: dir.clone(),
+            source,
+        })?;
         Ok(OffsetStore { dir })
     }
 
@@ -42,19 +53,26 @@ impl OffsetStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
             Err(source) => return Err(OffsetError::Io { path, source }),
         };
-        let entries: Vec<Json> =
-            serde_json::from_slice(&text).map_err(|source| OffsetError::Corrupt { path, source })?;
+        let entries: Vec<Json> = serde_json::from_slice(&text)
+            .map_err(|source| OffsetError::Corrupt { path, source })?;
         Ok(entries
             .into_iter()
             .filter_map(|e| {
-                Some(SourceOffset { partition: e.get("partition")?.clone(), offset: e.get("offset")?.clone() })
+                Some(SourceOffset {
+                    partition: e.get("partition")?.clone(),
+                    offset: e.get("offset")?.clone(),
+                })
             })
             .collect())
     }
 
     /// The stored offset for one source partition.
     pub fn get(&self, connector: &str, partition: &Json) -> Result<Option<Json>, OffsetError> {
-        Ok(self.load(connector)?.into_iter().find(|o| &o.partition == partition).map(|o| o.offset))
+        Ok(self
+            .load(connector)?
+            .into_iter()
+            .find(|o| &o.partition == partition)
+            .map(|o| o.offset))
     }
 
     /// Durably replaces the offset of `offset.partition`, keeping the other partitions.
@@ -80,7 +98,10 @@ impl OffsetStore {
     fn write(&self, connector: &str, all: &[SourceOffset]) -> Result<(), OffsetError> {
         let path = self.path(connector);
         let tmp = path.with_extension("json.tmp");
-        let io = |source| OffsetError::Io { path: path.clone(), source };
+        let io = |source| OffsetError::Io {
+            path: path.clone(),
+            source,
+        };
         let json: Vec<Json> = all
             .iter()
             .map(|o| serde_json::json!({"partition": o.partition, "offset": o.offset}))
@@ -90,7 +111,9 @@ impl OffsetStore {
         f.write_all(&bytes).map_err(io)?;
         f.sync_all().map_err(io)?;
         fs::rename(&tmp, &path).map_err(io)?;
-        fs::File::open(&self.dir).and_then(|d| d.sync_all()).map_err(io)?;
+        fs::File::open(&self.dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io)?;
         Ok(())
     }
 }
@@ -98,7 +121,13 @@ impl OffsetStore {
 /// Connector names become file names: keep them readable but never a path.
 fn sanitize(name: &str) -> String {
     name.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "-_.".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "-_.".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -113,10 +142,34 @@ mod tests {
         let store = OffsetStore::open(dir.path()).unwrap();
         let p = json!({"server": "pagila"});
         assert_eq!(store.get("c1", &p).unwrap(), None);
-        store.commit("c1", &SourceOffset { partition: p.clone(), offset: json!({"lsn": 1}) }).unwrap();
-        store.commit("c1", &SourceOffset { partition: p.clone(), offset: json!({"lsn": 2}) }).unwrap();
+        store
+            .commit(
+                "c1",
+                &SourceOffset {
+                    partition: p.clone(),
+                    offset: json!({"lsn": 1}),
+                },
+            )
+            .unwrap();
+        store
+            .commit(
+                "c1",
+                &SourceOffset {
+                    partition: p.clone(),
+                    offset: json!({"lsn": 2}),
+                },
+            )
+            .unwrap();
         let other = json!({"server": "x"});
-        store.commit("c1", &SourceOffset { partition: other.clone(), offset: json!({"lsn": 9}) }).unwrap();
+        store
+            .commit(
+                "c1",
+                &SourceOffset {
+                    partition: other.clone(),
+                    offset: json!({"lsn": 9}),
+                },
+            )
+            .unwrap();
         let reopened = OffsetStore::open(dir.path()).unwrap();
         assert_eq!(reopened.get("c1", &p).unwrap(), Some(json!({"lsn": 2})));
         assert_eq!(reopened.get("c1", &other).unwrap(), Some(json!({"lsn": 9})));
@@ -131,6 +184,9 @@ mod tests {
         let store = OffsetStore::open(dir.path()).unwrap();
         fs::write(dir.path().join("offsets/c.json"), b"{not json").unwrap();
         let err = store.load("c").unwrap_err().to_string();
-        assert!(err.contains("not valid JSON") && err.contains("c.json"), "{err}");
+        assert!(
+            err.contains("not valid JSON") && err.contains("c.json"),
+            "{err}"
+        );
     }
 }

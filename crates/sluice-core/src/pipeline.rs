@@ -10,7 +10,9 @@ use tokio::sync::watch;
 
 use crate::json::JsonConverter;
 use crate::offsets::OffsetStore;
-use crate::record::{Json, ProducerRecord, RecordPosition, SourceBatch, SourceOffset, SourceRecord};
+use crate::record::{
+    Json, ProducerRecord, RecordPosition, SourceBatch, SourceOffset, SourceRecord,
+};
 use crate::topics::{encode_line, LocalTopics, TopicError};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
@@ -21,7 +23,10 @@ pub trait Source: Send {
     /// loses nothing that a later call would not redeliver.
     fn poll(&mut self) -> impl Future<Output = Result<SourceBatch, BoxError>> + Send;
     /// Everything up to `offset` is durable downstream; the source may release it.
-    fn commit(&mut self, offset: &SourceOffset) -> impl Future<Output = Result<(), BoxError>> + Send;
+    fn commit(
+        &mut self,
+        offset: &SourceOffset,
+    ) -> impl Future<Output = Result<(), BoxError>> + Send;
 }
 
 /// Where a connector's source offsets are kept (a file in the data dir, or Connect's
@@ -32,16 +37,22 @@ pub trait OffsetBackend: Send + Sync {
         connector: &str,
         partition: &Json,
     ) -> impl Future<Output = Result<Option<Json>, BoxError>> + Send;
-    fn commit(&self, connector: &str, offset: &SourceOffset) -> impl Future<Output = Result<(), BoxError>> + Send;
+    fn commit(
+        &self,
+        connector: &str,
+        offset: &SourceOffset,
+    ) -> impl Future<Output = Result<(), BoxError>> + Send;
 }
 
 impl OffsetBackend for OffsetStore {
     async fn get(&self, connector: &str, partition: &Json) -> Result<Option<Json>, BoxError> {
-        tokio::task::block_in_place(|| OffsetStore::get(self, connector, partition)).map_err(Into::into)
+        tokio::task::block_in_place(|| OffsetStore::get(self, connector, partition))
+            .map_err(Into::into)
     }
 
     async fn commit(&self, connector: &str, offset: &SourceOffset) -> Result<(), BoxError> {
-        tokio::task::block_in_place(|| OffsetStore::commit(self, connector, offset)).map_err(Into::into)
+        tokio::task::block_in_place(|| OffsetStore::commit(self, connector, offset))
+            .map_err(Into::into)
     }
 }
 
@@ -58,7 +69,10 @@ pub trait Sink: Send {
 impl Sink for LocalTopics {
     async fn write(&mut self, records: &[ProducerRecord]) -> Result<Vec<RecordPosition>, BoxError> {
         tokio::task::block_in_place(|| {
-            records.iter().map(|r| self.append(r)).collect::<Result<Vec<_>, TopicError>>()
+            records
+                .iter()
+                .map(|r| self.append(r))
+                .collect::<Result<Vec<_>, TopicError>>()
         })
         .map_err(Into::into)
     }
@@ -114,7 +128,8 @@ pub async fn run<S: Source, K: Sink, O: OffsetBackend>(
             batch = source.poll() => batch.map_err(PipelineError::Source)?,
         };
         if !batch.records.is_empty() {
-            let records: Vec<ProducerRecord> = batch.records.iter().map(|r| convert(r, &opts)).collect();
+            let records: Vec<ProducerRecord> =
+                batch.records.iter().map(|r| convert(r, &opts)).collect();
             let positions = sink.write(&records).await.map_err(PipelineError::Sink)?;
             if opts.stdout {
                 print_lines(&records, &positions, &mut line);
@@ -122,8 +137,14 @@ pub async fn run<S: Source, K: Sink, O: OffsetBackend>(
         }
         if let Some(offset) = batch.offset {
             sink.flush().await.map_err(PipelineError::Sink)?;
-            offsets.commit(&opts.connector, &offset).await.map_err(PipelineError::Offsets)?;
-            source.commit(&offset).await.map_err(PipelineError::Source)?;
+            offsets
+                .commit(&opts.connector, &offset)
+                .await
+                .map_err(PipelineError::Offsets)?;
+            source
+                .commit(&offset)
+                .await
+                .map_err(PipelineError::Source)?;
         }
     }
 }

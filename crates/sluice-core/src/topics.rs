@@ -29,7 +29,9 @@ pub fn validate_topic_name(name: &str) -> Result<(), TopicError> {
         && name.len() <= 249
         && name != "."
         && name != ".."
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "._-".contains(c));
     if ok {
         Ok(())
     } else {
@@ -54,8 +56,15 @@ struct TopicLog {
 impl LocalTopics {
     pub fn open(data_dir: &Path) -> Result<Self, TopicError> {
         let dir = data_dir.join("topics");
-        fs::create_dir_all(&dir).map_err(|source| TopicError::Io { path: dir.clone(), source })?;
-        Ok(LocalTopics { dir, logs: HashMap::new(), line: Vec::with_capacity(4096) })
+        fs::create_dir_all(&dir).map_err(|source| TopicError::Io {
+            path: dir.clone(),
+            source,
+        })?;
+        Ok(LocalTopics {
+            dir,
+            logs: HashMap::new(),
+            line: Vec::with_capacity(4096),
+        })
     }
 
     /// Appends one record (buffered; durable only after `sync`).
@@ -74,16 +83,25 @@ impl LocalTopics {
         self.line.push(b'\n');
         log.out
             .write_all(&self.line)
-            .map_err(|source| TopicError::Io { path: log.path.clone(), source })?;
+            .map_err(|source| TopicError::Io {
+                path: log.path.clone(),
+                source,
+            })?;
         log.next_offset += 1;
         log.dirty = true;
-        Ok(RecordPosition { partition: 0, offset: Some(offset) })
+        Ok(RecordPosition {
+            partition: 0,
+            offset: Some(offset),
+        })
     }
 
     /// Flushes and fsyncs every topic written since the last sync.
     pub fn sync(&mut self) -> Result<(), TopicError> {
         for log in self.logs.values_mut().filter(|l| l.dirty) {
-            let io = |source| TopicError::Io { path: log.path.clone(), source };
+            let io = |source| TopicError::Io {
+                path: log.path.clone(),
+                source,
+            };
             log.out.flush().map_err(io)?;
             log.out.get_ref().sync_data().map_err(io)?;
             log.dirty = false;
@@ -95,13 +113,23 @@ impl LocalTopics {
 impl TopicLog {
     fn open(dir: &Path) -> Result<Self, TopicError> {
         let path = dir.join(PARTITION_FILE);
-        let io = |source| TopicError::Io { path: path.clone(), source };
+        let io = |source| TopicError::Io {
+            path: path.clone(),
+            source,
+        };
         let new_dir = !dir.exists();
         fs::create_dir_all(dir).map_err(io)?;
-        let mut file = OpenOptions::new().create(true).read(true).append(true).open(&path).map_err(io)?;
+        let mut file = OpenOptions::new()
+            .create(true)
+            .read(true)
+            .append(true)
+            .open(&path)
+            .map_err(io)?;
         if new_dir {
             // The directory entry must survive a crash too, or the topic vanishes.
-            File::open(dir.parent().unwrap_or(dir)).and_then(|d| d.sync_all()).map_err(io)?;
+            File::open(dir.parent().unwrap_or(dir))
+                .and_then(|d| d.sync_all())
+                .map_err(io)?;
         }
         let (valid_len, last_line) = last_complete_line(&mut file).map_err(io)?;
         if file.metadata().map_err(io)?.len() != valid_len {
@@ -110,11 +138,19 @@ impl TopicLog {
         }
         let next_offset = match last_line {
             Some(line) => line_offset(&line).map(|o| o + 1).ok_or_else(|| {
-                io(io::Error::new(io::ErrorKind::InvalidData, "last record has no offset"))
+                io(io::Error::new(
+                    io::ErrorKind::InvalidData,
+                    "last record has no offset",
+                ))
             })?,
             None => 0,
         };
-        Ok(TopicLog { path, out: BufWriter::with_capacity(256 * 1024, file), next_offset, dirty: false })
+        Ok(TopicLog {
+            path,
+            out: BufWriter::with_capacity(256 * 1024, file),
+            next_offset,
+            dirty: false,
+        })
     }
 }
 
@@ -157,7 +193,12 @@ fn line_offset(line: &[u8]) -> Option<i64> {
 
 /// One record as a local-topic (and `--stdout`) JSON line, without the newline. Key and value
 /// are the JSON converter's bytes embedded as they are.
-pub fn encode_line(out: &mut Vec<u8>, record: &ProducerRecord, partition: i32, offset: Option<i64>) {
+pub fn encode_line(
+    out: &mut Vec<u8>,
+    record: &ProducerRecord,
+    partition: i32,
+    offset: Option<i64>,
+) {
     out.extend_from_slice(b"{\"topic\":");
     write_str(out, &record.topic);
     out.extend_from_slice(format!(",\"partition\":{partition},\"offset\":").as_bytes());
@@ -223,12 +264,23 @@ impl TopicReader {
         let path = data_dir.join("topics").join(topic).join(PARTITION_FILE);
         let mut file = File::open(&path).map_err(|source| match source.kind() {
             io::ErrorKind::NotFound => TopicError::NotFound(topic.to_owned()),
-            _ => TopicError::Io { path: path.clone(), source },
+            _ => TopicError::Io {
+                path: path.clone(),
+                source,
+            },
         })?;
         if !from_beginning {
-            file.seek(SeekFrom::End(0)).map_err(|source| TopicError::Io { path: path.clone(), source })?;
+            file.seek(SeekFrom::End(0))
+                .map_err(|source| TopicError::Io {
+                    path: path.clone(),
+                    source,
+                })?;
         }
-        Ok(TopicReader { path, file, pending: Vec::new() })
+        Ok(TopicReader {
+            path,
+            file,
+            pending: Vec::new(),
+        })
     }
 
     /// The complete lines appended since the last call (a line still being written waits).
@@ -236,7 +288,10 @@ impl TopicReader {
         let mut buf = Vec::new();
         self.file
             .read_to_end(&mut buf)
-            .map_err(|source| TopicError::Io { path: self.path.clone(), source })?;
+            .map_err(|source| TopicError::Io {
+                path: self.path.clone(),
+                source,
+            })?;
         self.pending.extend_from_slice(&buf);
         let mut lines = Vec::new();
         let mut start = 0;
@@ -257,7 +312,11 @@ mod tests {
         ProducerRecord {
             topic: topic.into(),
             key: Some(br#"{"id":1}"#.to_vec()),
-            value: if v.is_empty() { None } else { Some(v.as_bytes().to_vec()) },
+            value: if v.is_empty() {
+                None
+            } else {
+                Some(v.as_bytes().to_vec())
+            },
             timestamp_ms: 5,
             headers: vec![],
         }
@@ -268,7 +327,9 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let mut topics = LocalTopics::open(dir.path()).unwrap();
         for i in 0..3 {
-            let pos = topics.append(&rec("srv.public.t", &format!("{{\"n\":{i}}}"))).unwrap();
+            let pos = topics
+                .append(&rec("srv.public.t", &format!("{{\"n\":{i}}}")))
+                .unwrap();
             assert_eq!(pos.offset, Some(i));
         }
         topics.append(&rec("srv.public.t", "")).unwrap();
@@ -277,11 +338,15 @@ mod tests {
         let path = dir.path().join("topics/srv.public.t").join(PARTITION_FILE);
         // A torn write from a crash: half a line with no newline.
         let mut f = OpenOptions::new().append(true).open(&path).unwrap();
-        f.write_all(b"{\"topic\":\"srv.public.t\",\"partition\":0,\"off").unwrap();
+        f.write_all(b"{\"topic\":\"srv.public.t\",\"partition\":0,\"off")
+            .unwrap();
         drop(f);
 
         let mut topics = LocalTopics::open(dir.path()).unwrap();
-        assert_eq!(topics.append(&rec("srv.public.t", "{}")).unwrap().offset, Some(4));
+        assert_eq!(
+            topics.append(&rec("srv.public.t", "{}")).unwrap().offset,
+            Some(4)
+        );
         topics.sync().unwrap();
         let mut reader = TopicReader::open(dir.path(), "srv.public.t", true).unwrap();
         let lines = reader.read_lines().unwrap();
@@ -290,8 +355,13 @@ mod tests {
             String::from_utf8(lines[0].clone()).unwrap(),
             r#"{"topic":"srv.public.t","partition":0,"offset":0,"timestamp":5,"key":{"id":1},"value":{"n":0},"headers":[]}"#
         );
-        assert!(String::from_utf8(lines[3].clone()).unwrap().contains(r#""value":null"#));
-        assert_eq!(list_topics(dir.path()).unwrap(), vec!["srv.public.t".to_string()]);
+        assert!(String::from_utf8(lines[3].clone())
+            .unwrap()
+            .contains(r#""value":null"#));
+        assert_eq!(
+            list_topics(dir.path()).unwrap(),
+            vec!["srv.public.t".to_string()]
+        );
     }
 
     #[test]

@@ -17,14 +17,26 @@ use sluice_core::record::{Json, ProducerRecord, RecordPosition, SourceOffset};
 
 #[derive(Debug, thiserror::Error)]
 pub enum KafkaSinkError {
-    #[error("cannot create a Kafka client for {bootstrap}: {source}")]
-    Client { bootstrap: String, source: KafkaError },
+    #[error("cannot create a Kafka client for {bootstrap}: {reason}")]
+    Client { bootstrap: String, reason: String },
     #[error("cannot create topic {topic} on {bootstrap}: {reason}")]
-    CreateTopic { topic: String, bootstrap: String, reason: String },
-    #[error("Kafka at {bootstrap} refused a record for topic {topic}: {source}")]
-    Produce { topic: String, bootstrap: String, source: KafkaError },
+    CreateTopic {
+        topic: String,
+        bootstrap: String,
+        reason: String,
+    },
+    #[error("Kafka at {bootstrap} refused a record for topic {topic}: {reason}")]
+    Produce {
+        topic: String,
+        bootstrap: String,
+        reason: String,
+    },
     #[error("cannot read offsets from topic {topic} on {bootstrap}: {reason}")]
-    ReadOffsets { topic: String, bootstrap: String, reason: String },
+    ReadOffsets {
+        topic: String,
+        bootstrap: String,
+        reason: String,
+    },
     #[error("Kafka producer at {bootstrap} lost a delivery report (the producer was closed)")]
     Canceled { bootstrap: String },
 }
@@ -38,7 +50,10 @@ pub struct TopicDefaults {
 
 impl Default for TopicDefaults {
     fn default() -> Self {
-        TopicDefaults { partitions: 1, replication_factor: 1 }
+        TopicDefaults {
+            partitions: 1,
+            replication_factor: 1,
+        }
     }
 }
 
@@ -53,7 +68,10 @@ pub struct KafkaSink {
 
 impl KafkaSink {
     pub fn new(bootstrap: &str, defaults: TopicDefaults) -> Result<Self, KafkaSinkError> {
-        let client_err = |source| KafkaSinkError::Client { bootstrap: bootstrap.to_owned(), source };
+        let client_err = |e: KafkaError| KafkaSinkError::Client {
+            bootstrap: bootstrap.to_owned(),
+            reason: e.to_string(),
+        };
         let mut cfg = ClientConfig::new();
         cfg.set("bootstrap.servers", bootstrap)
             .set("enable.idempotence", "true")
@@ -81,14 +99,22 @@ impl KafkaSink {
         if self.known_topics.contains(topic) {
             return Ok(());
         }
-        let new = NewTopic::new(topic, self.defaults.partitions, TopicReplication::Fixed(self.defaults.replication_factor));
+        let new = NewTopic::new(
+            topic,
+            self.defaults.partitions,
+            TopicReplication::Fixed(self.defaults.replication_factor),
+        );
         let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
         let err = |reason: String| KafkaSinkError::CreateTopic {
             topic: topic.to_owned(),
             bootstrap: self.bootstrap.clone(),
             reason,
         };
-        let results = self.admin.create_topics([&new], &opts).await.map_err(|e| err(e.to_string()))?;
+        let results = self
+            .admin
+            .create_topics([&new], &opts)
+            .await
+            .map_err(|e| err(e.to_string()))?;
         for r in results {
             match r {
                 Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
@@ -108,10 +134,14 @@ impl Sink for KafkaSink {
             self.ensure_topic(&r.topic).await?;
             let mut headers = OwnedHeaders::new_with_capacity(r.headers.len());
             for h in &r.headers {
-                headers = headers.insert(Header { key: &h.key, value: h.value.as_deref() });
+                headers = headers.insert(Header {
+                    key: &h.key,
+                    value: h.value.as_deref(),
+                });
             }
-            let mut record: FutureRecord<'_, [u8], [u8]> =
-                FutureRecord::to(&r.topic).timestamp(r.timestamp_ms).headers(headers);
+            let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&r.topic)
+                .timestamp(r.timestamp_ms)
+                .headers(headers);
             if let Some(k) = &r.key {
                 record = record.key(k.as_slice());
             }
@@ -131,11 +161,18 @@ impl Sink for KafkaSink {
                         self.flush().await?;
                     }
                     Err((source, _)) => {
-                        return Err(Box::new(KafkaSinkError::Produce { topic: r.topic.clone(), bootstrap: self.bootstrap.clone(), source }))
+                        return Err(Box::new(KafkaSinkError::Produce {
+                            topic: r.topic.clone(),
+                            bootstrap: self.bootstrap.clone(),
+                            reason: source.to_string(),
+                        }))
                     }
                 }
             }
-            positions.push(RecordPosition { partition: -1, offset: None });
+            positions.push(RecordPosition {
+                partition: -1,
+                offset: None,
+            });
         }
         Ok(positions)
     }
@@ -145,9 +182,17 @@ impl Sink for KafkaSink {
             match delivery.await {
                 Ok(Ok(_)) => {}
                 Ok(Err((source, _))) => {
-                    return Err(Box::new(KafkaSinkError::Produce { topic, bootstrap: self.bootstrap.clone(), source }))
+                    return Err(Box::new(KafkaSinkError::Produce {
+                        topic,
+                        bootstrap: self.bootstrap.clone(),
+                        reason: source.to_string(),
+                    }))
                 }
-                Err(_) => return Err(Box::new(KafkaSinkError::Canceled { bootstrap: self.bootstrap.clone() })),
+                Err(_) => {
+                    return Err(Box::new(KafkaSinkError::Canceled {
+                        bootstrap: self.bootstrap.clone(),
+                    }))
+                }
             }
         }
         Ok(())
@@ -171,7 +216,10 @@ pub struct KafkaOffsetStore {
 
 impl KafkaOffsetStore {
     pub async fn open(bootstrap: &str, topic: &str) -> Result<Self, KafkaSinkError> {
-        let client_err = |source| KafkaSinkError::Client { bootstrap: bootstrap.to_owned(), source };
+        let client_err = |e: KafkaError| KafkaSinkError::Client {
+            bootstrap: bootstrap.to_owned(),
+            reason: e.to_string(),
+        };
         let producer: FutureProducer = ClientConfig::new()
             .set("bootstrap.servers", bootstrap)
             .set("enable.idempotence", "true")
@@ -181,7 +229,11 @@ impl KafkaOffsetStore {
             .map_err(client_err)?;
         let mut sink = KafkaSink::new(bootstrap, TopicDefaults::default())?;
         sink.ensure_topic(topic).await?;
-        Ok(KafkaOffsetStore { bootstrap: bootstrap.to_owned(), topic: topic.to_owned(), producer })
+        Ok(KafkaOffsetStore {
+            bootstrap: bootstrap.to_owned(),
+            topic: topic.to_owned(),
+            producer,
+        })
     }
 
     fn key(connector: &str, partition: &Json) -> Vec<u8> {
@@ -193,7 +245,10 @@ impl KafkaOffsetStore {
     fn read_all(&self, key: &[u8]) -> Result<Option<Json>, KafkaSinkError> {
         use rdkafka::consumer::{BaseConsumer, Consumer};
         use rdkafka::{Message, Offset, TopicPartitionList};
-        let client_err = |source| KafkaSinkError::Client { bootstrap: self.bootstrap.clone(), source };
+        let client_err = |e: KafkaError| KafkaSinkError::Client {
+            bootstrap: self.bootstrap.clone(),
+            reason: e.to_string(),
+        };
         let consumer: BaseConsumer = ClientConfig::new()
             .set("bootstrap.servers", &self.bootstrap)
             .set("group.id", "sluice-offsets-reader")
@@ -205,7 +260,8 @@ impl KafkaOffsetStore {
             .fetch_watermarks(&self.topic, 0, Duration::from_secs(30))
             .map_err(client_err)?;
         let mut tpl = TopicPartitionList::new();
-        tpl.add_partition_offset(&self.topic, 0, Offset::Beginning).map_err(client_err)?;
+        tpl.add_partition_offset(&self.topic, 0, Offset::Beginning)
+            .map_err(client_err)?;
         consumer.assign(&tpl).map_err(client_err)?;
         let mut found = None;
         let mut next = 0;
@@ -242,11 +298,17 @@ impl OffsetBackend for KafkaOffsetStore {
     async fn commit(&self, connector: &str, offset: &SourceOffset) -> Result<(), BoxError> {
         let key = Self::key(connector, &offset.partition);
         let value = offset.offset.to_string().into_bytes();
-        let record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&self.topic).key(key.as_slice()).payload(value.as_slice());
+        let record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&self.topic)
+            .key(key.as_slice())
+            .payload(value.as_slice());
         self.producer
             .send(record, Duration::from_secs(60))
             .await
-            .map_err(|(source, _)| KafkaSinkError::Produce { topic: self.topic.clone(), bootstrap: self.bootstrap.clone(), source })?;
+            .map_err(|(source, _)| KafkaSinkError::Produce {
+                topic: self.topic.clone(),
+                bootstrap: self.bootstrap.clone(),
+                reason: source.to_string(),
+            })?;
         Ok(())
     }
 }

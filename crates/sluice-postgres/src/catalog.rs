@@ -22,10 +22,13 @@ pub async fn connect(cfg: &PostgresConfig) -> Result<Client, PostgresError> {
         .user(&cfg.user)
         .password(cfg.password.0.as_bytes())
         .dbname(&cfg.dbname)
-        .application_name(&format!("sluice-{}", cfg.name))
+        .application_name(format!("sluice-{}", cfg.name))
         .options(SESSION_OPTIONS)
         .connect_timeout(std::time::Duration::from_secs(10));
-    let (client, connection) = pg.connect(NoTls).await.map_err(|e| connect_error(cfg, reason(&e)))?;
+    let (client, connection) = pg
+        .connect(NoTls)
+        .await
+        .map_err(|e| connect_error(cfg, reason(&e)))?;
     tokio::spawn(async move {
         if let Err(e) = connection.await {
             tracing::debug!("postgres connection closed: {e}");
@@ -74,20 +77,29 @@ pub fn quote_ident(s: &str) -> String {
 }
 
 pub async fn wal_level(client: &Client) -> Result<String, PostgresError> {
-    let row = client.query_one("SHOW wal_level", &[]).await.map_err(query_error("reading wal_level"))?;
+    let row = client
+        .query_one("SHOW wal_level", &[])
+        .await
+        .map_err(query_error("reading wal_level"))?;
     Ok(row.get(0))
 }
 
 pub async fn can_replicate(client: &Client) -> Result<bool, PostgresError> {
     let row = client
-        .query_one("SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user", &[])
+        .query_one(
+            "SELECT rolreplication OR rolsuper FROM pg_roles WHERE rolname = current_user",
+            &[],
+        )
         .await
         .map_err(query_error("reading the current role's attributes"))?;
     Ok(row.get(0))
 }
 
 /// The captured tables, in snapshot order (table.include.list order, then by name).
-pub async fn captured_tables(client: &Client, cfg: &PostgresConfig) -> Result<Vec<TableInfo>, PostgresError> {
+pub async fn captured_tables(
+    client: &Client,
+    cfg: &PostgresConfig,
+) -> Result<Vec<TableInfo>, PostgresError> {
     let rows = client
         .query(
             "SELECT c.oid, n.nspname::text, c.relname::text, c.relreplident::text
@@ -99,11 +111,19 @@ pub async fn captured_tables(client: &Client, cfg: &PostgresConfig) -> Result<Ve
         )
         .await
         .map_err(query_error("listing tables"))?;
-    let all: Vec<(u32, String, String, String)> =
-        rows.iter().map(|r| (r.get(0), r.get(1), r.get(2), r.get(3))).collect();
+    let all: Vec<(u32, String, String, String)> = rows
+        .iter()
+        .map(|r| (r.get(0), r.get(1), r.get(2), r.get(3)))
+        .collect();
     for (entry, re) in cfg.table_include_raw.iter().zip(&cfg.table_include) {
-        if !all.iter().any(|(_, s, t, _)| re.is_match(&format!("{s}.{t}"))) {
-            return Err(PostgresError::UnknownTable { entry: entry.clone(), dbname: cfg.dbname.clone() });
+        if !all
+            .iter()
+            .any(|(_, s, t, _)| re.is_match(&format!("{s}.{t}")))
+        {
+            return Err(PostgresError::UnknownTable {
+                entry: entry.clone(),
+                dbname: cfg.dbname.clone(),
+            });
         }
     }
     let mut types = TypeCache::default();
@@ -120,7 +140,11 @@ pub async fn captured_tables(client: &Client, cfg: &PostgresConfig) -> Result<Ve
 
 /// Reads one table's columns and key. Also used when a pgoutput Relation message shows the
 /// table changed.
-pub async fn table_by_oid(client: &Client, cfg: &PostgresConfig, oid: u32) -> Result<Option<TableInfo>, PostgresError> {
+pub async fn table_by_oid(
+    client: &Client,
+    cfg: &PostgresConfig,
+    oid: u32,
+) -> Result<Option<TableInfo>, PostgresError> {
     let row = client
         .query_opt(
             "SELECT n.nspname::text, c.relname::text, c.relreplident::text
@@ -132,7 +156,18 @@ pub async fn table_by_oid(client: &Client, cfg: &PostgresConfig, oid: u32) -> Re
     let Some(row) = row else { return Ok(None) };
     let ident: String = row.get(2);
     let mut types = TypeCache::default();
-    Ok(Some(load_table(client, cfg, &mut types, oid, row.get(0), row.get(1), ident.chars().next().unwrap_or('d')).await?))
+    Ok(Some(
+        load_table(
+            client,
+            cfg,
+            &mut types,
+            oid,
+            row.get(0),
+            row.get(1),
+            ident.chars().next().unwrap_or('d'),
+        )
+        .await?,
+    ))
 }
 
 async fn load_table(
@@ -164,7 +199,13 @@ async fn load_table(
         // a consumer sees the same row shape from both phases.
         let captured = !generated && cfg.captures_column(&schema, &name, &col_name);
         columns.push(CatalogColumn {
-            desc: ColumnDesc { name: col_name, ty, typmod: r.get(2), not_null: r.get(3), default_expr: r.get(4) },
+            desc: ColumnDesc {
+                name: col_name,
+                ty,
+                typmod: r.get(2),
+                not_null: r.get(3),
+                default_expr: r.get(4),
+            },
             generated,
             captured,
         });
@@ -180,7 +221,14 @@ async fn load_table(
         .await
         .map_err(query_error(context))?;
     let primary_key = pk_rows.iter().map(|r| r.get::<_, String>(0)).collect();
-    Ok(TableInfo { oid, schema, name, columns, primary_key, replica_identity })
+    Ok(TableInfo {
+        oid,
+        schema,
+        name,
+        columns,
+        primary_key,
+        replica_identity,
+    })
 }
 
 /// pg_type lookups, resolving arrays, domains and enums to what the type mapping needs.
@@ -210,7 +258,11 @@ impl TypeCache {
             .await
             .map_err(query_error(format!("reading type {oid}")))?;
         let Some(row) = row else {
-            return Ok(PgType { oid, name: format!("unknown type {oid}"), kind: PgTypeKind::Pseudo });
+            return Ok(PgType {
+                oid,
+                name: format!("unknown type {oid}"),
+                kind: PgTypeKind::Pseudo,
+            });
         };
         let name: String = row.get(0);
         let typtype: String = row.get(1);
@@ -221,13 +273,16 @@ impl TypeCache {
         let labels: Vec<String> = row.get(6);
         let kind = match typtype.as_str() {
             "e" => PgTypeKind::Enum { labels },
-            "d" => PgTypeKind::Domain { base: Box::new(Box::pin(self.get(client, base)).await?), base_typmod },
+            "d" => PgTypeKind::Domain {
+                base: Box::new(Box::pin(self.get(client, base)).await?),
+                base_typmod,
+            },
             "r" | "m" => PgTypeKind::Range,
             "c" => PgTypeKind::Composite,
             "p" => PgTypeKind::Pseudo,
-            _ if category == "A" && elem != 0 => {
-                PgTypeKind::Array { element: Box::new(Box::pin(self.get(client, elem)).await?) }
-            }
+            _ if category == "A" && elem != 0 => PgTypeKind::Array {
+                element: Box::new(Box::pin(self.get(client, elem)).await?),
+            },
             _ => PgTypeKind::Base,
         };
         Ok(PgType { oid, name, kind })

@@ -79,7 +79,10 @@ impl SharedSchemas {
             .optional()
             .named("event.block")
             .version(1);
-        SharedSchemas { source: Arc::new(source), transaction: Arc::new(transaction) }
+        SharedSchemas {
+            source: Arc::new(source),
+            transaction: Arc::new(transaction),
+        }
     }
 }
 
@@ -116,12 +119,22 @@ pub fn topic_name(prefix: &str, schema: &str, table: &str) -> String {
     // Debezium replaces characters Kafka does not allow in topic names with '_'.
     format!("{prefix}.{schema}.{table}")
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || "._-".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || "._-".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
 impl TableEvents {
-    pub fn new(table: TableInfo, cfg: &PostgresConfig, shared: &SharedSchemas) -> Result<Self, PostgresError> {
+    pub fn new(
+        table: TableInfo,
+        cfg: &PostgresConfig,
+        shared: &SharedSchemas,
+    ) -> Result<Self, PostgresError> {
         let topic = topic_name(&cfg.topic_prefix, &table.schema, &table.name);
         let mut columns = Vec::new();
         for col in table.captured_columns() {
@@ -131,7 +144,10 @@ impl TableEvents {
                 reason,
             };
             match column_schema(&col.desc, &cfg.types).map_err(|e| value(e.to_string()))? {
-                Some(schema) => columns.push(EventColumn { desc: col.desc.clone(), schema: Arc::new(schema) }),
+                Some(schema) => columns.push(EventColumn {
+                    desc: col.desc.clone(),
+                    schema: Arc::new(schema),
+                }),
                 None => tracing::warn!(
                     table = %table.full_name(),
                     column = %col.desc.name,
@@ -202,19 +218,25 @@ impl TableEvents {
     pub fn row<'a>(&self, mut cell: impl FnMut(&str) -> Cell<'a>) -> Result<Value, PostgresError> {
         let mut values = Vec::with_capacity(self.columns.len());
         for c in &self.columns {
-            let v = match cell(&c.desc.name) {
-                Cell::Null => Value::Null,
-                Cell::Text(text) => decode_text(&c.desc, &c.schema, text, &self.types).map_err(|e| PostgresError::Value {
-                    table: self.table.full_name(),
-                    column: c.desc.name.clone(),
-                    reason: e.to_string(),
-                })?,
-                Cell::Unchanged => placeholder(&c.schema, &self.placeholder),
-                // Debezium fills columns a key-only old tuple lacks with their defaults, so the
-                // struct stays valid against its schema.
-                Cell::Absent if c.schema.optional => Value::Null,
-                Cell::Absent => c.schema.default.clone().unwrap_or_else(|| zero_value(&c.schema)),
-            };
+            let v =
+                match cell(&c.desc.name) {
+                    Cell::Null => Value::Null,
+                    Cell::Text(text) => decode_text(&c.desc, &c.schema, text, &self.types)
+                        .map_err(|e| PostgresError::Value {
+                            table: self.table.full_name(),
+                            column: c.desc.name.clone(),
+                            reason: e.to_string(),
+                        })?,
+                    Cell::Unchanged => placeholder(&c.schema, &self.placeholder),
+                    // Debezium fills columns a key-only old tuple lacks with their defaults, so the
+                    // struct stays valid against its schema.
+                    Cell::Absent if c.schema.optional => Value::Null,
+                    Cell::Absent => c
+                        .schema
+                        .default
+                        .clone()
+                        .unwrap_or_else(|| zero_value(&c.schema)),
+                };
             values.push(v);
         }
         Ok(Value::Struct(values))
@@ -223,9 +245,18 @@ impl TableEvents {
     /// The message key of a row, `None` for tables without a key.
     pub fn key(&self, row: &Value) -> Option<Data> {
         let schema = self.key_schema.clone()?;
-        let Value::Struct(values) = row else { return None };
-        let key = self.key_fields.iter().map(|&i| values.get(i).cloned().unwrap_or(Value::Null)).collect();
-        Some(Data { schema, value: Value::Struct(key) })
+        let Value::Struct(values) = row else {
+            return None;
+        };
+        let key = self
+            .key_fields
+            .iter()
+            .map(|&i| values.get(i).cloned().unwrap_or(Value::Null))
+            .collect();
+        Some(Data {
+            schema,
+            value: Value::Struct(key),
+        })
     }
 
     /// Whether two rows have different keys (a primary-key change).
@@ -238,7 +269,9 @@ impl TableEvents {
 
     fn source(&self, pos: &SourcePosition) -> Value {
         let sequence = pos.lsn.map(|lsn| {
-            let last = pos.last_commit_lsn.map_or("null".to_owned(), |l| format!("\"{l}\""));
+            let last = pos
+                .last_commit_lsn
+                .map_or("null".to_owned(), |l| format!("\"{l}\""));
             format!("[{last},\"{lsn}\"]")
         });
         Value::Struct(vec![
@@ -260,7 +293,14 @@ impl TableEvents {
     }
 
     /// A change event (`op` r/c/u/d) keyed by `key_row` (the new row, or the old one for deletes).
-    pub fn change(&self, op: &str, before: Option<Value>, after: Option<Value>, pos: &SourcePosition, now_us: i64) -> SourceRecord {
+    pub fn change(
+        &self,
+        op: &str,
+        before: Option<Value>,
+        after: Option<Value>,
+        pos: &SourcePosition,
+        now_us: i64,
+    ) -> SourceRecord {
         let key = match (&after, &before) {
             (Some(row), _) if op != "d" => self.key(row),
             (_, Some(row)) => self.key(row),
@@ -279,7 +319,10 @@ impl TableEvents {
         SourceRecord {
             topic: self.topic.clone(),
             key,
-            value: Some(Data { schema: self.envelope_schema.clone(), value }),
+            value: Some(Data {
+                schema: self.envelope_schema.clone(),
+                value,
+            }),
             timestamp_ms: now_us.div_euclid(1000),
             headers: Vec::new(),
         }
@@ -325,7 +368,9 @@ fn placeholder(schema: &Schema, text: &str) -> Value {
 /// The value a required field takes when Debezium has nothing better: the type's zero.
 fn zero_value(schema: &Schema) -> Value {
     match schema.ty {
-        SchemaType::Int8 | SchemaType::Int16 | SchemaType::Int32 | SchemaType::Int64 => Value::Int(0),
+        SchemaType::Int8 | SchemaType::Int16 | SchemaType::Int32 | SchemaType::Int64 => {
+            Value::Int(0)
+        }
         SchemaType::Float32 => Value::Float32(0.0),
         SchemaType::Float64 => Value::Float64(0.0),
         SchemaType::Boolean => Value::Boolean(false),
@@ -333,7 +378,13 @@ fn zero_value(schema: &Schema) -> Value {
         SchemaType::Bytes => Value::Bytes(Vec::new()),
         SchemaType::Array => Value::Array(Vec::new()),
         SchemaType::Map => Value::Map(Vec::new()),
-        SchemaType::Struct => Value::Struct(schema.fields.iter().map(|f| zero_value(&f.schema)).collect()),
+        SchemaType::Struct => Value::Struct(
+            schema
+                .fields
+                .iter()
+                .map(|f| zero_value(&f.schema))
+                .collect(),
+        ),
     }
 }
 
@@ -359,7 +410,10 @@ impl Heartbeat {
         );
         Heartbeat {
             topic: format!("{}.{}", cfg.heartbeat_topics_prefix, cfg.topic_prefix),
-            key: Data { schema: key_schema, value: Value::Struct(vec![Value::from(cfg.topic_prefix.as_str())]) },
+            key: Data {
+                schema: key_schema,
+                value: Value::Struct(vec![Value::from(cfg.topic_prefix.as_str())]),
+            },
             value_schema,
         }
     }
@@ -368,7 +422,10 @@ impl Heartbeat {
         SourceRecord {
             topic: self.topic.clone(),
             key: Some(self.key.clone()),
-            value: Some(Data { schema: self.value_schema.clone(), value: Value::Struct(vec![Value::Int(now_ms)]) }),
+            value: Some(Data {
+                schema: self.value_schema.clone(),
+                value: Value::Struct(vec![Value::Int(now_ms)]),
+            }),
             timestamp_ms: now_ms,
             headers: Vec::new(),
         }

@@ -6,11 +6,25 @@ use sluice_config::postgres::PostgresConfig;
 #[derive(Debug, thiserror::Error)]
 pub enum PostgresError {
     #[error("cannot connect to PostgreSQL at {host}:{port} as user {user:?} (database {dbname:?}): {reason}")]
-    Connect { host: String, port: u16, user: String, dbname: String, reason: String },
+    Connect {
+        host: String,
+        port: u16,
+        user: String,
+        dbname: String,
+        reason: String,
+    },
     #[error("PostgreSQL at {host}:{port} has wal_level={actual}; logical decoding needs wal_level=logical (run ALTER SYSTEM SET wal_level = logical; and restart the server)")]
-    WalLevel { host: String, port: u16, actual: String },
+    WalLevel {
+        host: String,
+        port: u16,
+        actual: String,
+    },
     #[error("user {user:?} may not use logical replication on {host}:{port}: it needs the REPLICATION attribute (ALTER ROLE {user} REPLICATION;) or superuser, and a pg_hba.conf entry for replication connections")]
-    NoReplicationPrivilege { host: String, port: u16, user: String },
+    NoReplicationPrivilege {
+        host: String,
+        port: u16,
+        user: String,
+    },
     #[error("replication slot {slot:?} is already active (used by PID {pid}): another connector or client is reading it; stop it, or set slot.name to a slot of this connector's own")]
     SlotActive { slot: String, pid: i32 },
     #[error("replication slot {slot:?} uses the {plugin:?} plugin; Sluice decodes pgoutput: drop the slot or set slot.name to another slot")]
@@ -26,7 +40,11 @@ pub enum PostgresError {
     #[error("replication stream of slot {slot:?}: {reason}")]
     Replication { slot: String, reason: String },
     #[error("cannot decode a value of {table}.{column}: {reason}")]
-    Value { table: String, column: String, reason: String },
+    Value {
+        table: String,
+        column: String,
+        reason: String,
+    },
     #[error("pgoutput message: {0}")]
     Decode(#[from] crate::pgoutput::DecodeError),
 }
@@ -64,7 +82,12 @@ pub fn connect_error(cfg: &PostgresConfig, reason: String) -> PostgresError {
 }
 
 /// Wraps a failed query with what was being done.
-pub fn query_error(context: impl Into<String>) -> impl FnOnce(tokio_postgres::Error) -> PostgresError {
+pub fn query_error(
+    context: impl Into<String>,
+) -> impl FnOnce(tokio_postgres::Error) -> PostgresError {
     let context = context.into();
-    move |e| PostgresError::Query { context, reason: reason(&e) }
+    move |e| PostgresError::Query {
+        context,
+        reason: reason(&e),
+    }
 }

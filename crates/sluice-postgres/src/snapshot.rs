@@ -24,12 +24,21 @@ pub struct TableCopy {
 impl TableCopy {
     pub async fn start(client: &Client, table: &TableEvents) -> Result<Self, PostgresError> {
         let cols: Vec<String> = table.column_names().map(quote_ident).collect();
-        let sql = format!("COPY (SELECT {} FROM {}) TO STDOUT", cols.join(", "), table.table.quoted());
-        let stream = client
-            .copy_out(&sql)
-            .await
-            .map_err(query_error(format!("snapshot of {}", table.table.full_name())))?;
-        Ok(TableCopy { stream: Box::pin(stream), buf: Vec::new(), rows: VecDeque::new(), done: false })
+        let sql = format!(
+            "COPY (SELECT {} FROM {}) TO STDOUT",
+            cols.join(", "),
+            table.table.quoted()
+        );
+        let stream = client.copy_out(&sql).await.map_err(query_error(format!(
+            "snapshot of {}",
+            table.table.full_name()
+        )))?;
+        Ok(TableCopy {
+            stream: Box::pin(stream),
+            buf: Vec::new(),
+            rows: VecDeque::new(),
+            done: false,
+        })
     }
 
     /// The next row, `None` at the end of the table.
@@ -41,7 +50,8 @@ impl TableCopy {
                     self.buf.extend_from_slice(&chunk);
                     let mut start = 0;
                     while let Some(i) = self.buf[start..].iter().position(|&b| b == b'\n') {
-                        self.rows.push_back(parse_copy_line(&self.buf[start..start + i]));
+                        self.rows
+                            .push_back(parse_copy_line(&self.buf[start..start + i]));
                         start += i + 1;
                     }
                     self.buf.drain(..start);
@@ -107,7 +117,10 @@ pub fn parse_copy_line(line: &[u8]) -> Vec<Option<String>> {
 }
 
 /// Builds a row from COPY fields (which come in `TableEvents::column_names` order).
-pub fn row_from_copy(table: &TableEvents, fields: &[Option<String>]) -> Result<sluice_core::data::Value, PostgresError> {
+pub fn row_from_copy(
+    table: &TableEvents,
+    fields: &[Option<String>],
+) -> Result<sluice_core::data::Value, PostgresError> {
     let mut i = 0;
     table.row(|_| {
         let cell = match fields.get(i) {
@@ -121,7 +134,12 @@ pub fn row_from_copy(table: &TableEvents, fields: &[Option<String>]) -> Result<s
 
 /// Debezium's `source.snapshot` marker for a row: first of the whole snapshot, first/last of
 /// its table, last of the whole snapshot (only on the last table), or plain `true`.
-pub fn snapshot_marker(first_row_of_table: bool, last_row_of_table: bool, first_table: bool, last_table: bool) -> &'static str {
+pub fn snapshot_marker(
+    first_row_of_table: bool,
+    last_row_of_table: bool,
+    first_table: bool,
+    last_table: bool,
+) -> &'static str {
     match (first_row_of_table, last_row_of_table) {
         (_, true) if last_table => "last",
         (true, _) if first_table => "first",
@@ -139,7 +157,13 @@ mod tests {
     fn copy_lines_unescape() {
         assert_eq!(
             parse_copy_line(b"1\tab\\tc\\nd\t\\N\t\\\\x\t\\101\\x42"),
-            vec![Some("1".into()), Some("ab\tc\nd".into()), None, Some("\\x".into()), Some("AB".into())]
+            vec![
+                Some("1".into()),
+                Some("ab\tc\nd".into()),
+                None,
+                Some("\\x".into()),
+                Some("AB".into())
+            ]
         );
         assert_eq!(parse_copy_line(b""), vec![Some(String::new())]);
     }
@@ -148,8 +172,14 @@ mod tests {
     fn markers_follow_debezium() {
         assert_eq!(snapshot_marker(true, false, true, false), "first");
         assert_eq!(snapshot_marker(false, false, true, false), "true");
-        assert_eq!(snapshot_marker(false, true, true, false), "last_in_data_collection");
-        assert_eq!(snapshot_marker(true, false, false, true), "first_in_data_collection");
+        assert_eq!(
+            snapshot_marker(false, true, true, false),
+            "last_in_data_collection"
+        );
+        assert_eq!(
+            snapshot_marker(true, false, false, true),
+            "first_in_data_collection"
+        );
         assert_eq!(snapshot_marker(false, true, false, true), "last");
         assert_eq!(snapshot_marker(true, true, true, true), "last");
     }

@@ -5,6 +5,7 @@
 //!   a restart that finds `last_snapshot_record: false` snapshots again from scratch;
 //! - while streaming `{"lsn", "lsn_commit", "lsn_proc", "txId", "ts_usec"}` where `lsn` is the
 //!   end of the last transaction the sink made durable; a restart streams from there.
+//!
 //! The slot's flushed position is only ever moved by `commit`, i.e. after the sink is durable.
 
 use std::collections::HashMap;
@@ -86,7 +87,11 @@ impl PostgresSource {
         let client = catalog::connect(&cfg).await?;
         let level = catalog::wal_level(&client).await?;
         if level != "logical" {
-            return Err(PostgresError::WalLevel { host: cfg.hostname.clone(), port: cfg.port, actual: level });
+            return Err(PostgresError::WalLevel {
+                host: cfg.hostname.clone(),
+                port: cfg.port,
+                actual: level,
+            });
         }
         if !catalog::can_replicate(&client).await? {
             return Err(PostgresError::NoReplicationPrivilege {
@@ -99,24 +104,40 @@ impl PostgresSource {
         ensure_publication(&client, &cfg, &tables).await?;
         let slot = slot_state(&client, &cfg).await?;
         if let Some(pid) = slot.as_ref().and_then(|s| s.active_pid) {
-            return Err(PostgresError::SlotActive { slot: cfg.slot_name.clone(), pid });
+            return Err(PostgresError::SlotActive {
+                slot: cfg.slot_name.clone(),
+                pid,
+            });
         }
-        if let Some(plugin) = slot.as_ref().map(|s| &s.plugin).filter(|p| *p != "pgoutput") {
-            return Err(PostgresError::SlotPlugin { slot: cfg.slot_name.clone(), plugin: plugin.clone() });
+        if let Some(plugin) = slot
+            .as_ref()
+            .map(|s| &s.plugin)
+            .filter(|p| *p != "pgoutput")
+        {
+            return Err(PostgresError::SlotPlugin {
+                slot: cfg.slot_name.clone(),
+                plugin: plugin.clone(),
+            });
         }
 
         let snapshot_done = stored.as_ref().is_some_and(|o| {
             o.get("snapshot").and_then(Json::as_bool) != Some(true)
                 || o.get("last_snapshot_record").and_then(Json::as_bool) == Some(true)
         });
-        let stored_lsn = stored.as_ref().and_then(|o| o.get("lsn")).and_then(Json::as_u64);
+        let stored_lsn = stored
+            .as_ref()
+            .and_then(|o| o.get("lsn"))
+            .and_then(Json::as_u64);
         let need_snapshot = match cfg.snapshot_mode {
             SnapshotMode::Always => true,
             SnapshotMode::NoData => false,
             SnapshotMode::Initial | SnapshotMode::InitialOnly => !snapshot_done,
             // The stored position is gone if the slot was dropped or moved past it.
             SnapshotMode::WhenNeeded => {
-                !snapshot_done || slot.is_none() || stored_lsn.is_some_and(|l| slot.as_ref().is_some_and(|s| l < s.confirmed_flush))
+                !snapshot_done
+                    || slot.is_none()
+                    || stored_lsn
+                        .is_some_and(|l| slot.as_ref().is_some_and(|s| l < s.confirmed_flush))
             }
         };
         let heartbeat = (cfg.heartbeat_interval_ms > 0).then(|| {
@@ -133,9 +154,13 @@ impl PostgresSource {
             cfg,
         };
         if need_snapshot {
-            source.phase = Phase::Snapshot(Box::new(source.begin_snapshot(&tables, slot.is_some()).await?));
+            source.phase = Phase::Snapshot(Box::new(
+                source.begin_snapshot(&tables, slot.is_some()).await?,
+            ));
         } else if cfg_only_snapshot(&source.cfg) {
-            tracing::info!("snapshot.mode=initial_only and the snapshot is complete: nothing to do");
+            tracing::info!(
+                "snapshot.mode=initial_only and the snapshot is complete: nothing to do"
+            );
         } else {
             let start = match (stored_lsn, &slot) {
                 (Some(lsn), _) => lsn,
@@ -149,7 +174,11 @@ impl PostgresSource {
 
     /// Drops and recreates the slot with an exported snapshot, and opens the snapshot
     /// transaction on the SQL connection.
-    async fn begin_snapshot(&mut self, tables: &[TableInfo], slot_exists: bool) -> Result<SnapshotState, PostgresError> {
+    async fn begin_snapshot(
+        &mut self,
+        tables: &[TableInfo],
+        slot_exists: bool,
+    ) -> Result<SnapshotState, PostgresError> {
         let cfg = self.cfg.clone();
         if slot_exists {
             // Nothing durable depends on the old slot: no complete snapshot was committed, or
@@ -158,7 +187,10 @@ impl PostgresSource {
             self.client
                 .execute("SELECT pg_drop_replication_slot($1)", &[&cfg.slot_name])
                 .await
-                .map_err(query_error(format!("dropping replication slot {}", cfg.slot_name)))?;
+                .map_err(query_error(format!(
+                    "dropping replication slot {}",
+                    cfg.slot_name
+                )))?;
         }
         let (consistent_point, snapshot_name, mut session) = create_slot(&cfg, true).await?;
         let snapshot_name = snapshot_name.unwrap_or_default();
@@ -173,7 +205,11 @@ impl PostgresSource {
         if let Some(s) = session.as_mut() {
             s.abort();
         }
-        let row = self.client.query_one("SELECT txid_current()", &[]).await.map_err(query_error("reading the snapshot transaction id"))?;
+        let row = self
+            .client
+            .query_one("SELECT txid_current()", &[])
+            .await
+            .map_err(query_error("reading the snapshot transaction id"))?;
         let tx_id: i64 = row.get(0);
         let mut events = Vec::new();
         for t in tables {
@@ -197,7 +233,9 @@ impl PostgresSource {
         let repl_cfg = replication_config(cfg)
             .with_start_lsn(Lsn(start_lsn))
             .with_buffer_size(cfg.max_queue_size);
-        let mut repl = ReplicationClient::connect(repl_cfg).await.map_err(|e| repl_error(cfg, e))?;
+        let mut repl = ReplicationClient::connect(repl_cfg)
+            .await
+            .map_err(|e| repl_error(cfg, e))?;
         repl.wait_started().await.map_err(|e| repl_error(cfg, e))?;
         tracing::info!(slot = %cfg.slot_name, lsn = %Lsn(start_lsn), "streaming changes");
         Ok(StreamState {
@@ -211,11 +249,16 @@ impl PostgresSource {
     }
 
     fn offset(&self, offset: Json) -> SourceOffset {
-        SourceOffset { partition: self.partition.clone(), offset }
+        SourceOffset {
+            partition: self.partition.clone(),
+            offset,
+        }
     }
 
     async fn poll_snapshot(&mut self) -> Result<SourceBatch, PostgresError> {
-        let Phase::Snapshot(st) = &mut self.phase else { return Ok(SourceBatch::default()) };
+        let Phase::Snapshot(st) = &mut self.phase else {
+            return Ok(SourceBatch::default());
+        };
         let mut records = Vec::new();
         let now = now_us();
         while records.len() < self.cfg.max_batch_size && st.index < st.tables.len() {
@@ -227,7 +270,9 @@ impl PostgresSource {
                 st.first_of_table = true;
                 tracing::info!(table = %table.table.full_name(), "snapshotting table");
             }
-            let Some(copy) = st.copy.as_mut() else { continue };
+            let Some(copy) = st.copy.as_mut() else {
+                continue;
+            };
             let Some(row) = st.ahead.take() else {
                 st.copy = None;
                 st.index += 1;
@@ -261,7 +306,10 @@ impl PostgresSource {
         });
         if finished {
             let consistent_point = st.consistent_point;
-            self.client.batch_execute("COMMIT").await.map_err(query_error("ending the snapshot transaction"))?;
+            self.client
+                .batch_execute("COMMIT")
+                .await
+                .map_err(query_error("ending the snapshot transaction"))?;
             tracing::info!("snapshot completed");
             self.phase = if cfg_only_snapshot(&self.cfg) {
                 Phase::Finished
@@ -269,13 +317,18 @@ impl PostgresSource {
                 Phase::Stream(Box::new(self.start_stream(consistent_point).await?))
             };
         }
-        Ok(SourceBatch { records, offset: Some(self.offset(offset)) })
+        Ok(SourceBatch {
+            records,
+            offset: Some(self.offset(offset)),
+        })
     }
 
     async fn poll_stream(&mut self) -> Result<SourceBatch, PostgresError> {
         let mut batch = SourceBatch::default();
         loop {
-            let Phase::Stream(st) = &mut self.phase else { return Ok(batch) };
+            let Phase::Stream(st) = &mut self.phase else {
+                return Ok(batch);
+            };
             let idle = batch.records.is_empty() && batch.offset.is_none();
             let event = if idle {
                 match self.heartbeat.as_mut() {
@@ -312,16 +365,32 @@ impl PostgresSource {
                     reason: "the server ended the replication stream".into(),
                 })?;
             match event {
-                ReplicationEvent::Begin { xid, commit_time_micros, .. } => {
-                    st.txn = Some(Txn { xid, commit_ts_us: commit_time_micros + PG_EPOCH_OFFSET_US });
+                ReplicationEvent::Begin {
+                    xid,
+                    commit_time_micros,
+                    ..
+                } => {
+                    st.txn = Some(Txn {
+                        xid,
+                        commit_ts_us: commit_time_micros + PG_EPOCH_OFFSET_US,
+                    });
                 }
-                ReplicationEvent::Commit { lsn, end_lsn, commit_time_micros } => {
+                ReplicationEvent::Commit {
+                    lsn,
+                    end_lsn,
+                    commit_time_micros,
+                } => {
                     let xid = st.txn.take().map(|t| t.xid);
                     st.last_commit_lsn = Some(lsn.0);
                     st.last_offset_lsn = st.last_offset_lsn.max(end_lsn.0);
                     batch.offset = Some(SourceOffset {
                         partition: self.partition.clone(),
-                        offset: stream_offset(end_lsn.0, Some(lsn.0), xid, Some(commit_time_micros + PG_EPOCH_OFFSET_US)),
+                        offset: stream_offset(
+                            end_lsn.0,
+                            Some(lsn.0),
+                            xid,
+                            Some(commit_time_micros + PG_EPOCH_OFFSET_US),
+                        ),
                     });
                     if batch.records.len() >= self.cfg.max_batch_size {
                         return Ok(batch);
@@ -336,10 +405,22 @@ impl PostgresSource {
                         });
                     }
                 }
-                ReplicationEvent::XLogData { wal_start, data, .. } => {
+                ReplicationEvent::XLogData {
+                    wal_start, data, ..
+                } => {
                     let msg = pgoutput::decode(&data)?;
                     let now = now_us();
-                    Self::apply(&self.cfg, &self.client, &self.shared, st, msg, wal_start.0, now, &mut batch.records).await?;
+                    Self::apply(
+                        &self.cfg,
+                        &self.client,
+                        &self.shared,
+                        st,
+                        msg,
+                        wal_start.0,
+                        now,
+                        &mut batch.records,
+                    )
+                    .await?;
                     if batch.records.len() >= self.cfg.max_batch_size && st.txn.is_some() {
                         // A large transaction goes out in pieces; its offset comes with the commit.
                         return Ok(batch);
@@ -371,15 +452,23 @@ impl PostgresSource {
         match msg {
             LogicalMessage::Relation(rel) => on_relation(cfg, client, shared, st, rel).await?,
             LogicalMessage::Insert { relation_id, new } => {
-                let Some(table) = st.relations.get(&relation_id).cloned() else { return Ok(()) };
+                let Some(table) = st.relations.get(&relation_id).cloned() else {
+                    return Ok(());
+                };
                 if cfg.skipped.create {
                     return Ok(());
                 }
                 let after = tuple_row(&table, &st.relation_columns[&relation_id], &new, false)?;
                 out.push(table.change("c", None, Some(after), &pos(st), now));
             }
-            LogicalMessage::Update { relation_id, old, new } => {
-                let Some(table) = st.relations.get(&relation_id).cloned() else { return Ok(()) };
+            LogicalMessage::Update {
+                relation_id,
+                old,
+                new,
+            } => {
+                let Some(table) = st.relations.get(&relation_id).cloned() else {
+                    return Ok(());
+                };
                 let names = &st.relation_columns[&relation_id];
                 let after = tuple_row(&table, names, &new, false)?;
                 let before = match &old {
@@ -414,7 +503,9 @@ impl PostgresSource {
                 }
             }
             LogicalMessage::Delete { relation_id, old } => {
-                let Some(table) = st.relations.get(&relation_id).cloned() else { return Ok(()) };
+                let Some(table) = st.relations.get(&relation_id).cloned() else {
+                    return Ok(());
+                };
                 if cfg.skipped.delete {
                     return Ok(());
                 }
@@ -450,9 +541,15 @@ impl PostgresSource {
         }
         if self.cfg.slot_drop_on_stop {
             self.client
-                .execute("SELECT pg_drop_replication_slot($1)", &[&self.cfg.slot_name])
+                .execute(
+                    "SELECT pg_drop_replication_slot($1)",
+                    &[&self.cfg.slot_name],
+                )
                 .await
-                .map_err(query_error(format!("dropping replication slot {}", self.cfg.slot_name)))?;
+                .map_err(query_error(format!(
+                    "dropping replication slot {}",
+                    self.cfg.slot_name
+                )))?;
             tracing::info!(slot = %self.cfg.slot_name, "replication slot dropped (slot.drop.on.stop=true)");
         }
         Ok(())
@@ -470,7 +567,9 @@ impl Source for PostgresSource {
     }
 
     async fn commit(&mut self, offset: &SourceOffset) -> Result<(), BoxError> {
-        if let (Phase::Stream(st), Some(lsn)) = (&self.phase, offset.offset.get("lsn").and_then(Json::as_u64)) {
+        if let (Phase::Stream(st), Some(lsn)) =
+            (&self.phase, offset.offset.get("lsn").and_then(Json::as_u64))
+        {
             st.repl.update_applied_lsn(Lsn(lsn));
         }
         Ok(())
@@ -486,23 +585,35 @@ fn cfg_only_snapshot(cfg: &PostgresConfig) -> bool {
     cfg.snapshot_mode == SnapshotMode::InitialOnly
 }
 
-fn stream_offset(lsn: u64, lsn_commit: Option<u64>, tx_id: Option<u32>, ts_usec: Option<i64>) -> Json {
+fn stream_offset(
+    lsn: u64,
+    lsn_commit: Option<u64>,
+    tx_id: Option<u32>,
+    ts_usec: Option<i64>,
+) -> Json {
     json!({"lsn": lsn, "lsn_commit": lsn_commit, "lsn_proc": lsn, "txId": tx_id, "ts_usec": ts_usec})
 }
 
 /// Row from a pgoutput tuple; `names` are the Relation message's column names, which may be
 /// fewer than the table's (publication column lists). In a key-only old tuple the non-key
 /// columns arrive as nulls and are filled as Debezium does.
-fn tuple_row(table: &TableEvents, names: &[String], tuple: &Tuple, key_only: bool) -> Result<sluice_core::data::Value, PostgresError> {
+fn tuple_row(
+    table: &TableEvents,
+    names: &[String],
+    tuple: &Tuple,
+    key_only: bool,
+) -> Result<sluice_core::data::Value, PostgresError> {
     let mut texts = Vec::with_capacity(tuple.len());
     for (i, v) in tuple.iter().enumerate() {
         texts.push(match v {
             // Sluice never asks for binary tuples; text is the server encoding, UTF-8 expected.
-            TupleValue::Text(b) => Some(std::str::from_utf8(b).map_err(|_| PostgresError::Value {
-                table: table.table.full_name(),
-                column: names.get(i).cloned().unwrap_or_default(),
-                reason: "the value is not valid UTF-8 (Sluice needs a UTF8 database)".into(),
-            })?),
+            TupleValue::Text(b) => {
+                Some(std::str::from_utf8(b).map_err(|_| PostgresError::Value {
+                    table: table.table.full_name(),
+                    column: names.get(i).cloned().unwrap_or_default(),
+                    reason: "the value is not valid UTF-8 (Sluice needs a UTF8 database)".into(),
+                })?)
+            }
             TupleValue::Binary(_) => {
                 return Err(PostgresError::Value {
                     table: table.table.full_name(),
@@ -514,7 +625,9 @@ fn tuple_row(table: &TableEvents, names: &[String], tuple: &Tuple, key_only: boo
         });
     }
     table.row(|name| {
-        let Some(i) = names.iter().position(|n| n == name) else { return Cell::Absent };
+        let Some(i) = names.iter().position(|n| n == name) else {
+            return Cell::Absent;
+        };
         match (tuple.get(i), texts.get(i).copied().flatten()) {
             (_, Some(text)) => Cell::Text(text),
             (Some(TupleValue::UnchangedToast), _) => Cell::Unchanged,
@@ -544,7 +657,8 @@ async fn on_relation(
         tracing::warn!(table = %format!("{}.{}", rel.namespace, rel.name), "table vanished from the catalog; its changes are skipped");
         return Ok(());
     };
-    st.relations.insert(rel.id, Arc::new(TableEvents::new(info, cfg, shared)?));
+    st.relations
+        .insert(rel.id, Arc::new(TableEvents::new(info, cfg, shared)?));
     st.relation_columns.insert(rel.id, names);
     Ok(())
 }
@@ -555,7 +669,10 @@ struct SlotState {
     confirmed_flush: u64,
 }
 
-async fn slot_state(client: &Client, cfg: &PostgresConfig) -> Result<Option<SlotState>, PostgresError> {
+async fn slot_state(
+    client: &Client,
+    cfg: &PostgresConfig,
+) -> Result<Option<SlotState>, PostgresError> {
     let row = client
         .query_opt(
             "SELECT coalesce(plugin::text, ''), active_pid, coalesce(confirmed_flush_lsn - '0/0', 0)::int8
@@ -564,28 +681,44 @@ async fn slot_state(client: &Client, cfg: &PostgresConfig) -> Result<Option<Slot
         )
         .await
         .map_err(query_error(format!("reading replication slot {}", cfg.slot_name)))?;
-    Ok(row.map(|r| SlotState { plugin: r.get(0), active_pid: r.get(1), confirmed_flush: r.get::<_, i64>(2) as u64 }))
+    Ok(row.map(|r| SlotState {
+        plugin: r.get(0),
+        active_pid: r.get(1),
+        confirmed_flush: r.get::<_, i64>(2) as u64,
+    }))
 }
 
 /// Creates the slot on a replication connection. With `export`, the session stays open
 /// (returned) so the snapshot it exported can be imported before it ends.
-async fn create_slot(cfg: &PostgresConfig, export: bool) -> Result<(u64, Option<String>, Option<ReplicationClient>), PostgresError> {
-    let mut session = ReplicationClient::connect_gated(replication_config(cfg)).await.map_err(|e| repl_error(cfg, e))?;
+async fn create_slot(
+    cfg: &PostgresConfig,
+    export: bool,
+) -> Result<(u64, Option<String>, Option<ReplicationClient>), PostgresError> {
+    let mut session = ReplicationClient::connect_gated(replication_config(cfg))
+        .await
+        .map_err(|e| repl_error(cfg, e))?;
     let sql = format!(
         "CREATE_REPLICATION_SLOT {} LOGICAL pgoutput (SNAPSHOT '{}')",
         quote_ident(&cfg.slot_name),
         if export { "export" } else { "nothing" }
     );
-    let rows = session.simple_query(&sql).await.map_err(|e| repl_error(cfg, e))?;
+    let rows = session
+        .simple_query(&sql)
+        .await
+        .map_err(|e| repl_error(cfg, e))?;
     let text = |i: usize| {
         rows.first()
             .and_then(|r| r.get(i))
             .and_then(|v| v.as_ref())
             .map(|b| String::from_utf8_lossy(b).into_owned())
     };
-    let consistent_point = text(1)
-        .and_then(|s| Lsn::parse(&s).ok())
-        .ok_or_else(|| PostgresError::Replication { slot: cfg.slot_name.clone(), reason: "CREATE_REPLICATION_SLOT returned no consistent point".into() })?;
+    let consistent_point =
+        text(1)
+            .and_then(|s| Lsn::parse(&s).ok())
+            .ok_or_else(|| PostgresError::Replication {
+                slot: cfg.slot_name.clone(),
+                reason: "CREATE_REPLICATION_SLOT returned no consistent point".into(),
+            })?;
     tracing::info!(slot = %cfg.slot_name, lsn = %consistent_point, "replication slot created");
     if export {
         Ok((consistent_point.0, text(2), Some(session)))
@@ -608,7 +741,9 @@ fn replication_config(cfg: &PostgresConfig) -> ReplicationConfig {
     .with_tls(TlsConfig::disabled())
     .with_options(SESSION_OPTIONS)
     .with_application_name(format!("sluice-{}", cfg.name))
-    .with_status_interval(Duration::from_millis(cfg.status_update_interval_ms.clamp(100, 10_000)))
+    .with_status_interval(Duration::from_millis(
+        cfg.status_update_interval_ms.clamp(100, 10_000),
+    ))
     .with_wakeup_interval(Duration::from_secs(10))
 }
 
@@ -616,30 +751,48 @@ fn repl_error(cfg: &PostgresConfig, e: pgwire_replication::PgWireError) -> Postg
     if e.is_auth() || e.is_io() {
         return crate::error::connect_error(cfg, e.to_string());
     }
-    PostgresError::Replication { slot: cfg.slot_name.clone(), reason: e.to_string() }
+    PostgresError::Replication {
+        slot: cfg.slot_name.clone(),
+        reason: e.to_string(),
+    }
 }
 
 /// Creates or updates the publication per `publication.autocreate.mode`, then checks every
 /// captured table is in it.
-async fn ensure_publication(client: &Client, cfg: &PostgresConfig, tables: &[TableInfo]) -> Result<(), PostgresError> {
+async fn ensure_publication(
+    client: &Client,
+    cfg: &PostgresConfig,
+    tables: &[TableInfo],
+) -> Result<(), PostgresError> {
     let name = quote_ident(&cfg.publication_name);
     let exists = client
-        .query_opt("SELECT 1 FROM pg_publication WHERE pubname = $1", &[&cfg.publication_name])
+        .query_opt(
+            "SELECT 1 FROM pg_publication WHERE pubname = $1",
+            &[&cfg.publication_name],
+        )
         .await
         .map_err(query_error("reading publications"))?
         .is_some();
     let ctx = format!("preparing publication {}", cfg.publication_name);
     match cfg.publication_autocreate {
         PublicationAutocreateMode::Disabled if !exists => {
-            return Err(PostgresError::PublicationMissing { publication: cfg.publication_name.clone() })
+            return Err(PostgresError::PublicationMissing {
+                publication: cfg.publication_name.clone(),
+            })
         }
         PublicationAutocreateMode::Disabled => {}
         PublicationAutocreateMode::AllTables if !exists => {
-            client.batch_execute(&format!("CREATE PUBLICATION {name} FOR ALL TABLES")).await.map_err(query_error(ctx))?;
+            client
+                .batch_execute(&format!("CREATE PUBLICATION {name} FOR ALL TABLES"))
+                .await
+                .map_err(query_error(ctx))?;
         }
         PublicationAutocreateMode::AllTables => {}
         PublicationAutocreateMode::NoTables if !exists => {
-            client.batch_execute(&format!("CREATE PUBLICATION {name}")).await.map_err(query_error(ctx))?;
+            client
+                .batch_execute(&format!("CREATE PUBLICATION {name}"))
+                .await
+                .map_err(query_error(ctx))?;
         }
         PublicationAutocreateMode::NoTables => {}
         PublicationAutocreateMode::Filtered => {
@@ -647,8 +800,14 @@ async fn ensure_publication(client: &Client, cfg: &PostgresConfig, tables: &[Tab
             let list: Vec<String> = tables.iter().map(publication_entry).collect();
             let sql = match (exists, list.is_empty()) {
                 (false, true) => Some(format!("CREATE PUBLICATION {name}")),
-                (false, false) => Some(format!("CREATE PUBLICATION {name} FOR TABLE {}", list.join(", "))),
-                (true, false) => Some(format!("ALTER PUBLICATION {name} SET TABLE {}", list.join(", "))),
+                (false, false) => Some(format!(
+                    "CREATE PUBLICATION {name} FOR TABLE {}",
+                    list.join(", ")
+                )),
+                (true, false) => Some(format!(
+                    "ALTER PUBLICATION {name} SET TABLE {}",
+                    list.join(", ")
+                )),
                 (true, true) => None,
             };
             if let Some(sql) = sql {
@@ -664,19 +823,32 @@ async fn ensure_publication(client: &Client, cfg: &PostgresConfig, tables: &[Tab
         .await
         .map_err(query_error("reading pg_publication_tables"))?;
     for t in tables {
-        if !published.iter().any(|r| r.get::<_, String>(0) == t.schema && r.get::<_, String>(1) == t.name) {
-            return Err(PostgresError::NotPublished { table: t.full_name(), publication: cfg.publication_name.clone() });
+        if !published
+            .iter()
+            .any(|r| r.get::<_, String>(0) == t.schema && r.get::<_, String>(1) == t.name)
+        {
+            return Err(PostgresError::NotPublished {
+                table: t.full_name(),
+                publication: cfg.publication_name.clone(),
+            });
         }
     }
     Ok(())
 }
 
 fn publication_entry(t: &TableInfo) -> String {
-    let all_published = t.columns.iter().filter(|c| !c.generated).all(|c| c.captured);
+    let all_published = t
+        .columns
+        .iter()
+        .filter(|c| !c.generated)
+        .all(|c| c.captured);
     if all_published {
         t.quoted()
     } else {
-        let cols: Vec<String> = t.captured_columns().map(|c| quote_ident(&c.desc.name)).collect();
+        let cols: Vec<String> = t
+            .captured_columns()
+            .map(|c| quote_ident(&c.desc.name))
+            .collect();
         format!("{} ({})", t.quoted(), cols.join(", "))
     }
 }

@@ -16,7 +16,11 @@ use sluice_postgres::PostgresSource;
 use tokio::sync::watch;
 
 #[derive(Parser)]
-#[command(name = "sluice", version, about = "Database changes as events: Debezium-compatible CDC in one binary")]
+#[command(
+    name = "sluice",
+    version,
+    about = "Database changes as events: Debezium-compatible CDC in one binary"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -82,11 +86,15 @@ fn main() {
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("SLUICE_LOG").unwrap_or_else(|_| "info".into()),
+            tracing_subscriber::EnvFilter::try_from_env("SLUICE_LOG")
+                .unwrap_or_else(|_| "info".into()),
         )
         .init();
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("error: cannot start the async runtime: {e}");
@@ -102,20 +110,31 @@ fn main() {
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Run(args) => run_connectors(args).await,
-        Command::Topics { command: TopicsCommand::List(w) } => {
+        Command::Topics {
+            command: TopicsCommand::List(w),
+        } => {
             for t in list_topics(&data_dir(&w, None))? {
                 println!("{t}");
             }
             Ok(())
         }
-        Command::Topics { command: TopicsCommand::Tail { topic, worker, from_beginning, follow } } => {
-            tail(&data_dir(&worker, None), &topic, from_beginning, follow).await
-        }
+        Command::Topics {
+            command:
+                TopicsCommand::Tail {
+                    topic,
+                    worker,
+                    from_beginning,
+                    follow,
+                },
+        } => tail(&data_dir(&worker, None), &topic, from_beginning, follow).await,
     }
 }
 
 fn data_dir(w: &WorkerArgs, from_file: Option<&str>) -> PathBuf {
-    w.data_dir.clone().or_else(|| from_file.map(PathBuf::from)).unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
+    w.data_dir
+        .clone()
+        .or_else(|| from_file.map(PathBuf::from))
+        .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
 }
 
 struct Worker {
@@ -128,21 +147,37 @@ struct Worker {
 fn worker_settings(args: &RunArgs) -> Result<Worker> {
     let props = match &args.worker_config {
         Some(path) => {
-            let text = std::fs::read(path).with_context(|| format!("cannot read worker config {}", path.display()))?;
-            java_properties::read(text.as_slice()).with_context(|| format!("worker config {} is not a valid .properties file", path.display()))?
+            let text = std::fs::read(path)
+                .with_context(|| format!("cannot read worker config {}", path.display()))?;
+            java_properties::read(text.as_slice()).with_context(|| {
+                format!(
+                    "worker config {} is not a valid .properties file",
+                    path.display()
+                )
+            })?
         }
         None => Default::default(),
     };
     let int = |key: &str, default: i32| -> Result<i32> {
         match props.get(key) {
             None => Ok(default),
-            Some(v) => v.trim().parse().map_err(|_| anyhow::anyhow!("Invalid value {v} for configuration {key}: a whole number is expected")),
+            Some(v) => v.trim().parse().map_err(|_| {
+                anyhow::anyhow!(
+                    "Invalid value {v} for configuration {key}: a whole number is expected"
+                )
+            }),
         }
     };
     Ok(Worker {
         data_dir: data_dir(&args.worker, props.get("data.dir").map(String::as_str)),
-        bootstrap: args.bootstrap_servers.clone().or_else(|| props.get("bootstrap.servers").cloned()),
-        offset_topic: props.get("offset.storage.topic").cloned().unwrap_or_else(|| "connect-offsets".to_owned()),
+        bootstrap: args
+            .bootstrap_servers
+            .clone()
+            .or_else(|| props.get("bootstrap.servers").cloned()),
+        offset_topic: props
+            .get("offset.storage.topic")
+            .cloned()
+            .unwrap_or_else(|| "connect-offsets".to_owned()),
         topic_defaults: TopicDefaults {
             partitions: int("topic.creation.default.partitions", 1)?,
             replication_factor: int("topic.creation.default.replication.factor", 1)?,
@@ -156,8 +191,14 @@ async fn run_connectors(args: RunArgs) -> Result<()> {
     for path in &args.configs {
         let raw = RawConfig::from_file(path)?;
         let parsed = ConnectorConfig::parse(&raw)?;
-        if connectors.iter().any(|(name, _, _): &(String, ConnectorConfig, _)| *name == raw.name) {
-            bail!("two connector configs are named {:?}; connector names must be unique", raw.name);
+        if connectors
+            .iter()
+            .any(|(name, _, _): &(String, ConnectorConfig, _)| *name == raw.name)
+        {
+            bail!(
+                "two connector configs are named {:?}; connector names must be unique",
+                raw.name
+            );
         }
         connectors.push((raw.name.clone(), parsed, topic_defaults(&raw)?));
     }
@@ -169,15 +210,18 @@ async fn run_connectors(args: RunArgs) -> Result<()> {
     match &worker.bootstrap {
         // With Kafka, offsets live in Connect's offsets topic next to the records.
         Some(bootstrap) => {
-            let offsets = std::sync::Arc::new(KafkaOffsetStore::open(bootstrap, &worker.offset_topic).await?);
+            let offsets =
+                std::sync::Arc::new(KafkaOffsetStore::open(bootstrap, &worker.offset_topic).await?);
             for (name, config, defaults) in connectors {
-                let (offsets, stop, bootstrap) = (offsets.clone(), stop_rx.clone(), bootstrap.clone());
+                let (offsets, stop, bootstrap) =
+                    (offsets.clone(), stop_rx.clone(), bootstrap.clone());
                 let defaults = defaults.unwrap_or(worker.topic_defaults);
                 let stdout = args.stdout;
                 tasks.spawn(async move {
                     let result = async {
                         let mut sink = KafkaSink::new(&bootstrap, defaults)?;
-                        run_connector(&name, config, &mut sink, offsets.as_ref(), stdout, stop).await
+                        run_connector(&name, config, &mut sink, offsets.as_ref(), stdout, stop)
+                            .await
                     };
                     let result = result.await;
                     (name, result)
@@ -187,7 +231,8 @@ async fn run_connectors(args: RunArgs) -> Result<()> {
         None => {
             let offsets = OffsetStore::open(&worker.data_dir)?;
             for (name, config, _) in connectors {
-                let (offsets, stop, data_dir) = (offsets.clone(), stop_rx.clone(), worker.data_dir.clone());
+                let (offsets, stop, data_dir) =
+                    (offsets.clone(), stop_rx.clone(), worker.data_dir.clone());
                 let stdout = args.stdout;
                 tasks.spawn(async move {
                     let result = async {
@@ -233,7 +278,13 @@ async fn run_connectors(args: RunArgs) -> Result<()> {
 fn topic_defaults(raw: &RawConfig) -> Result<Option<TopicDefaults>> {
     let int = |key: &str| -> Result<Option<i32>> {
         raw.get(key)
-            .map(|v| v.trim().parse().map_err(|_| anyhow::anyhow!("Invalid value {v} for configuration {key}: a whole number is expected")))
+            .map(|v| {
+                v.trim().parse().map_err(|_| {
+                    anyhow::anyhow!(
+                        "Invalid value {v} for configuration {key}: a whole number is expected"
+                    )
+                })
+            })
             .transpose()
     };
     let partitions = int("topic.creation.default.partitions")?;
@@ -241,7 +292,10 @@ fn topic_defaults(raw: &RawConfig) -> Result<Option<TopicDefaults>> {
     if partitions.is_none() && replication.is_none() {
         return Ok(None);
     }
-    Ok(Some(TopicDefaults { partitions: partitions.unwrap_or(1), replication_factor: replication.unwrap_or(1) }))
+    Ok(Some(TopicDefaults {
+        partitions: partitions.unwrap_or(1),
+        replication_factor: replication.unwrap_or(1),
+    }))
 }
 
 async fn run_connector<K: Sink, O: OffsetBackend>(
@@ -256,8 +310,12 @@ async fn run_connector<K: Sink, O: OffsetBackend>(
         ConnectorConfig::Postgres(cfg) => {
             let opts = PipelineOptions {
                 connector: name.to_owned(),
-                key_converter: JsonConverter { schemas_enable: cfg.key_schemas_enable },
-                value_converter: JsonConverter { schemas_enable: cfg.value_schemas_enable },
+                key_converter: JsonConverter {
+                    schemas_enable: cfg.key_schemas_enable,
+                },
+                value_converter: JsonConverter {
+                    schemas_enable: cfg.value_schemas_enable,
+                },
                 stdout,
             };
             let stored = offsets

@@ -6,8 +6,15 @@ use sluice_core::record::ProducerRecord;
 use sluice_core::topics::LocalTopics;
 
 fn sluice(args: &[&str]) -> (bool, String, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_sluice")).args(args).output().unwrap();
-    (out.status.success(), String::from_utf8_lossy(&out.stdout).into_owned(), String::from_utf8_lossy(&out.stderr).into_owned())
+    let out = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.success(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -34,7 +41,14 @@ fn topics_list_and_tail() {
     assert!(ok);
     assert_eq!(out, "a.public.t\nb.public.t\n");
 
-    let (ok, out, _) = sluice(&["topics", "tail", "b.public.t", "--from-beginning", "--data-dir", data]);
+    let (ok, out, _) = sluice(&[
+        "topics",
+        "tail",
+        "b.public.t",
+        "--from-beginning",
+        "--data-dir",
+        data,
+    ]);
     assert!(ok);
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 3);

@@ -27,7 +27,10 @@ fn run_failing(config: &Json) -> String {
         if let Some(status) = child.try_wait().unwrap() {
             let out = child.wait_with_output().unwrap();
             let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-            assert!(!status.success(), "expected a failure, got success:\n{stderr}");
+            assert!(
+                !status.success(),
+                "expected a failure, got success:\n{stderr}"
+            );
             assert!(!stderr.contains("panicked"), "panic:\n{stderr}");
             return stderr;
         }
@@ -53,14 +56,23 @@ async fn connection_errors_name_host_port_user_and_reason() {
     set(&mut c, "database.port", "1");
     set(&mut c, "database.password", SECRET);
     let err = run_failing(&c);
-    assert!(err.contains("cannot connect to PostgreSQL at 127.0.0.1:1 as user \"postgres\""), "{err}");
+    assert!(
+        err.contains("cannot connect to PostgreSQL at 127.0.0.1:1 as user \"postgres\""),
+        "{err}"
+    );
     assert!(err.contains("refused"), "{err}");
     assert!(!err.contains(SECRET), "{err}");
 
     let mut c = db.connector("e2", &[]);
     set(&mut c, "database.password", SECRET);
     let err = run_failing(&c);
-    assert!(err.contains(&format!("cannot connect to PostgreSQL at 127.0.0.1:{} as user \"postgres\"", db.pg.port)), "{err}");
+    assert!(
+        err.contains(&format!(
+            "cannot connect to PostgreSQL at 127.0.0.1:{} as user \"postgres\"",
+            db.pg.port
+        )),
+        "{err}"
+    );
     assert!(err.contains("password authentication failed"), "{err}");
     assert!(!err.contains(SECRET), "{err}");
     db.drop().await;
@@ -75,26 +87,41 @@ async fn server_setup_errors_say_how_to_fix() {
     set(&mut c, "database.user", "sluice_norepl");
     set(&mut c, "database.password", "norepl");
     let err = run_failing(&c);
-    assert!(err.contains("user \"sluice_norepl\" may not use logical replication"), "{err}");
-    assert!(err.contains("ALTER ROLE sluice_norepl REPLICATION"), "{err}");
+    assert!(
+        err.contains("user \"sluice_norepl\" may not use logical replication"),
+        "{err}"
+    );
+    assert!(
+        err.contains("ALTER ROLE sluice_norepl REPLICATION"),
+        "{err}"
+    );
 
     // A table that does not exist.
-    let c = db.connector("e4", &[("table.include.list", "public.customer,public.nope")]);
+    let c = db.connector(
+        "e4",
+        &[("table.include.list", "public.customer,public.nope")],
+    );
     let err = run_failing(&c);
-    assert!(err.contains("table.include.list entry \"public.nope\" matches no table"), "{err}");
+    assert!(
+        err.contains("table.include.list entry \"public.nope\" matches no table"),
+        "{err}"
+    );
 
     // wal_level=replica on the second test cluster.
     let mut c = db.connector("e5", &[]);
     set(&mut c, "database.port", &env("SLUICE_TEST_PG_REPLICA_PORT"));
     set(&mut c, "database.dbname", "postgres");
     let err = run_failing(&c);
-    assert!(err.contains("has wal_level=replica; logical decoding needs wal_level=logical"), "{err}");
+    assert!(
+        err.contains("has wal_level=replica; logical decoding needs wal_level=logical"),
+        "{err}"
+    );
 
     // A slot another connector is streaming from.
     let dir = tempfile::tempdir().unwrap();
     let mut first = Sluice::new(dir.path());
     let c = db.connector("e6", &[("table.include.list", "public.actor")]);
-    first.start(&[c.clone()], &[]);
+    first.start(std::slice::from_ref(&c), &[]);
     first.wait_streaming().await;
     let err = run_failing(&c);
     assert!(err.contains("is already active (used by PID"), "{err}");
@@ -125,6 +152,11 @@ fn malformed_configs_are_refused_before_connecting() {
         assert!(err.contains(want), "missing {want:?} in:\n{err}");
     }
     assert!(!err.contains(SECRET));
-    let err = run_failing(&serde_json::json!({"name": "x", "config": {"connector.class": "com.acme.Nope"}}));
-    assert!(err.contains("Invalid value com.acme.Nope for configuration connector.class"), "{err}");
+    let err = run_failing(
+        &serde_json::json!({"name": "x", "config": {"connector.class": "com.acme.Nope"}}),
+    );
+    assert!(
+        err.contains("Invalid value com.acme.Nope for configuration connector.class"),
+        "{err}"
+    );
 }

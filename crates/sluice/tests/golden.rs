@@ -24,7 +24,11 @@ fn normalize(mut record: Json) -> Json {
     record.as_object_mut().map(|o| o.remove("timestamp"));
     for side in ["value"] {
         let v = &mut record[side];
-        let p = if v.get("payload").is_some() { &mut v["payload"] } else { v };
+        let p = if v.get("payload").is_some() {
+            &mut v["payload"]
+        } else {
+            v
+        };
         if p.is_null() {
             continue;
         }
@@ -47,18 +51,23 @@ fn normalize(mut record: Json) -> Json {
 
 async fn run_case(file: &str, extra: &[(&str, &str)]) {
     let db = TestDb::empty("golden").await;
-    db.exec(&std::fs::read_to_string(golden_dir().join("setup.sql")).unwrap()).await;
+    db.exec(&std::fs::read_to_string(golden_dir().join("setup.sql")).unwrap())
+        .await;
     let dir = tempfile::tempdir().unwrap();
     let mut s = Sluice::new(dir.path());
     s.start(&[db.connector("golden", extra)], &[]);
     s.wait_streaming().await;
-    db.exec(&std::fs::read_to_string(golden_dir().join("changes.sql")).unwrap()).await;
+    db.exec(&std::fs::read_to_string(golden_dir().join("changes.sql")).unwrap())
+        .await;
     let topic = "golden.public.all_types";
     wait_for(60, "all change events", &s, || s.records(topic).len() >= 9).await;
     s.stop();
     let got: Vec<Json> = s.records(topic).into_iter().map(normalize).collect();
     let path = golden_dir().join(file);
-    let got_text: String = got.iter().map(|r| serde_json::to_string(r).unwrap() + "\n").collect();
+    let got_text: String = got
+        .iter()
+        .map(|r| serde_json::to_string(r).unwrap() + "\n")
+        .collect();
     if std::env::var_os("UPDATE_GOLDEN").is_some() {
         std::fs::write(&path, &got_text).unwrap();
     } else {
@@ -83,7 +92,10 @@ async fn every_type_with_schemas() {
 async fn every_type_without_schemas() {
     run_case(
         "events-noschema.jsonl",
-        &[("key.converter.schemas.enable", "false"), ("value.converter.schemas.enable", "false")],
+        &[
+            ("key.converter.schemas.enable", "false"),
+            ("value.converter.schemas.enable", "false"),
+        ],
     )
     .await;
 }
@@ -110,9 +122,18 @@ async fn numeric_nan_in_precise_mode_fails_with_the_fix() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Sluice::new(dir.path());
     s.start(&[db.connector("nan", &[])], &[]);
-    wait_for(60, "sluice to stop with an error", &s, || s.log_text().contains("connector nan failed")).await;
+    wait_for(60, "sluice to stop with an error", &s, || {
+        s.log_text().contains("connector nan failed")
+    })
+    .await;
     let log = s.log_text();
-    assert!(log.contains("decimal.handling.mode=double or string"), "{log}");
-    assert!(s.records("nan.public.n").is_empty(), "no wrong value was written");
+    assert!(
+        log.contains("decimal.handling.mode=double or string"),
+        "{log}"
+    );
+    assert!(
+        s.records("nan.public.n").is_empty(),
+        "no wrong value was written"
+    );
     db.drop().await;
 }

@@ -44,13 +44,15 @@ fn consume(bootstrap: &str, topic: &str, want: usize, wait: Duration) -> Vec<Jso
         .create()
         .unwrap();
     let mut tpl = TopicPartitionList::new();
-    tpl.add_partition_offset(topic, 0, Offset::Beginning).unwrap();
+    tpl.add_partition_offset(topic, 0, Offset::Beginning)
+        .unwrap();
     consumer.assign(&tpl).unwrap();
     let mut out = Vec::new();
     let deadline = Instant::now() + wait;
     while out.len() < want && Instant::now() < deadline {
         if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
-            let parse = |b: Option<&[u8]>| b.map_or(Json::Null, |b| serde_json::from_slice(b).unwrap());
+            let parse =
+                |b: Option<&[u8]>| b.map_or(Json::Null, |b| serde_json::from_slice(b).unwrap());
             out.push(serde_json::json!({"topic": m.topic(), "key": parse(m.key()), "value": parse(m.payload())}));
         }
     }
@@ -74,21 +76,38 @@ async fn kafka_records_equal_local_topic_records() {
     let mut local = Sluice::new(local_dir.path());
     let mut kafka = Sluice::new(kafka_dir.path());
     local.start(&[local_cfg], &[]);
-    kafka.start(&[kafka_cfg.clone()], &["--bootstrap-servers", &bootstrap]);
+    kafka.start(
+        std::slice::from_ref(&kafka_cfg),
+        &["--bootstrap-servers", &bootstrap],
+    );
     local.wait_streaming().await;
     kafka.wait_streaming().await;
-    db.exec("INSERT INTO public.language (language_id, name) VALUES (100, 'Klingon')").await;
-    db.exec("UPDATE public.actor SET first_name = 'PENNY' WHERE actor_id = 1").await;
-    db.exec("DELETE FROM public.language WHERE language_id = 100").await;
+    db.exec("INSERT INTO public.language (language_id, name) VALUES (100, 'Klingon')")
+        .await;
+    db.exec("UPDATE public.actor SET first_name = 'PENNY' WHERE actor_id = 1")
+        .await;
+    db.exec("DELETE FROM public.language WHERE language_id = 100")
+        .await;
     let actor_topic = format!("{prefix}.public.actor");
     let language_topic = format!("{prefix}.public.language");
-    wait_for(60, "local changes", &local, || local.records(&language_topic).len() == 6 + 3).await;
+    wait_for(60, "local changes", &local, || {
+        local.records(&language_topic).len() == 6 + 3
+    })
+    .await;
 
     for (topic, n) in [(&actor_topic, 201), (&language_topic, 9)] {
         let want: Vec<Json> = local.records(topic).into_iter().map(normalize).collect();
         assert_eq!(want.len(), n);
-        let got: Vec<Json> = consume(&bootstrap, topic, n, Duration::from_secs(60)).into_iter().map(normalize).collect();
-        assert_eq!(got.len(), n, "records consumed from Kafka topic {topic}\n{}", kafka.log_text());
+        let got: Vec<Json> = consume(&bootstrap, topic, n, Duration::from_secs(60))
+            .into_iter()
+            .map(normalize)
+            .collect();
+        assert_eq!(
+            got.len(),
+            n,
+            "records consumed from Kafka topic {topic}\n{}",
+            kafka.log_text()
+        );
         for (i, (g, w)) in got.iter().zip(&want).enumerate() {
             assert_eq!(g, w, "record {i} of {topic}");
         }
@@ -101,15 +120,33 @@ async fn kafka_records_equal_local_topic_records() {
     // Offsets live in Connect's connect-offsets topic, keyed as Connect keys them; a restart
     // resumes from there instead of snapshotting again.
     kafka.stop();
-    let offsets = consume(&bootstrap, "connect-offsets", usize::MAX, Duration::from_secs(3));
+    let offsets = consume(
+        &bootstrap,
+        "connect-offsets",
+        usize::MAX,
+        Duration::from_secs(3),
+    );
     let key = serde_json::json!([prefix, {"server": prefix}]);
-    let last = offsets.iter().rev().find(|r| r["key"] == key).expect("an offset record for the connector");
+    let last = offsets
+        .iter()
+        .rev()
+        .find(|r| r["key"] == key)
+        .expect("an offset record for the connector");
     assert!(last["value"]["lsn"].is_u64(), "{last}");
-    db.exec("UPDATE public.actor SET first_name = 'ZED' WHERE actor_id = 2").await;
+    db.exec("UPDATE public.actor SET first_name = 'ZED' WHERE actor_id = 2")
+        .await;
     kafka.start(&[kafka_cfg], &["--bootstrap-servers", &bootstrap]);
     let actors = consume(&bootstrap, &actor_topic, 203, Duration::from_secs(8));
-    assert_eq!(actors.len(), 202, "only the new change follows the restart\n{}", kafka.log_text());
-    assert_eq!(actors[201]["value"]["payload"]["after"]["first_name"], "ZED");
+    assert_eq!(
+        actors.len(),
+        202,
+        "only the new change follows the restart\n{}",
+        kafka.log_text()
+    );
+    assert_eq!(
+        actors[201]["value"]["payload"]["after"]["first_name"],
+        "ZED"
+    );
     kafka.stop();
     db.drop().await;
 }

@@ -24,15 +24,32 @@ async fn snapshot_then_stream_customer_and_address() {
     let db = TestDb::pagila("scn").await;
     let dir = tempfile::tempdir().unwrap();
     let mut s = Sluice::new(dir.path());
-    s.start(&[db.connector("scn", &[("table.include.list", "public.customer,public.address")])], &[]);
-    wait_for(120, "the snapshot of address", &s, || s.records("scn.public.address").len() >= 603).await;
+    s.start(
+        &[db.connector(
+            "scn",
+            &[("table.include.list", "public.customer,public.address")],
+        )],
+        &[],
+    );
+    wait_for(120, "the snapshot of address", &s, || {
+        s.records("scn.public.address").len() >= 603
+    })
+    .await;
 
     let customers = s.records("scn.public.customer");
     let addresses = s.records("scn.public.address");
     assert_eq!(customers.len(), 599);
     assert_eq!(addresses.len(), 603);
-    let marker = |r: &Json| payload(r)["source"]["snapshot"].as_str().unwrap().to_owned();
-    assert!(customers.iter().chain(&addresses).all(|r| payload(r)["op"] == "r"));
+    let marker = |r: &Json| {
+        payload(r)["source"]["snapshot"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    };
+    assert!(customers
+        .iter()
+        .chain(&addresses)
+        .all(|r| payload(r)["op"] == "r"));
     assert_eq!(marker(&customers[0]), "first");
     assert_eq!(marker(&customers[1]), "true");
     assert_eq!(marker(&customers[598]), "last_in_data_collection");
@@ -40,21 +57,29 @@ async fn snapshot_then_stream_customer_and_address() {
     assert_eq!(marker(&addresses[301]), "true");
     assert_eq!(marker(&addresses[602]), "last");
     // Snapshot rows are read in the snapshot, keys are the primary keys.
-    assert_eq!(key_payload(&customers[0]), &serde_json::json!({"customer_id": 1}));
+    assert_eq!(
+        key_payload(&customers[0]),
+        &serde_json::json!({"customer_id": 1})
+    );
     assert_eq!(payload(&customers[0])["after"]["first_name"], "MARY");
     assert!(payload(&customers[0])["before"].is_null());
     // Generated columns never reach pgoutput, so they are left out of snapshot events too.
     assert!(payload(&customers[0])["after"].get("active").is_none());
 
     db.exec("INSERT INTO public.address (address_id, address, district, city_id, phone) VALUES (9001, '1 Main St', 'D', 1, '555')").await;
-    db.exec("UPDATE public.address SET phone = '556' WHERE address_id = 9001").await;
-    db.exec("UPDATE public.address SET address_id = 9002 WHERE address_id = 9001").await;
-    db.exec("DELETE FROM public.address WHERE address_id = 9002").await;
+    db.exec("UPDATE public.address SET phone = '556' WHERE address_id = 9001")
+        .await;
+    db.exec("UPDATE public.address SET address_id = 9002 WHERE address_id = 9001")
+        .await;
+    db.exec("DELETE FROM public.address WHERE address_id = 9002")
+        .await;
     db.exec("ALTER TABLE public.address REPLICA IDENTITY FULL; UPDATE public.address SET district = 'E' WHERE address_id = 1").await;
     db.exec("TRUNCATE public.customer CASCADE").await;
     db.exec("INSERT INTO public.address (address_id, address, district, city_id, phone) VALUES (9100, 'end', 'D', 1, '1')").await;
     wait_for(60, "the streamed changes", &s, || {
-        s.records("scn.public.address").iter().any(|r| key_payload(r)["address_id"] == 9100)
+        s.records("scn.public.address")
+            .iter()
+            .any(|r| key_payload(r)["address_id"] == 9100)
     })
     .await;
 
@@ -99,12 +124,22 @@ async fn truncate_events_when_allowed_and_tables_without_key() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Sluice::new(dir.path());
     s.start(
-        &[db.connector("tr", &[("skipped.operations", "none"), ("message.key.columns", "public.nokey:b"), ("tombstones.on.delete", "false")])],
+        &[db.connector(
+            "tr",
+            &[
+                ("skipped.operations", "none"),
+                ("message.key.columns", "public.nokey:b"),
+                ("tombstones.on.delete", "false"),
+            ],
+        )],
         &[],
     );
     s.wait_streaming().await;
     db.exec("INSERT INTO public.nokey VALUES (1, 'x'); INSERT INTO public.keyed VALUES (1, 'y'); DELETE FROM public.keyed; TRUNCATE public.nokey").await;
-    wait_for(60, "the truncate event", &s, || s.records("tr.public.nokey").len() >= 2).await;
+    wait_for(60, "the truncate event", &s, || {
+        s.records("tr.public.nokey").len() >= 2
+    })
+    .await;
     let nokey = s.records("tr.public.nokey");
     assert_eq!(ops(&nokey), vec![r#"c {"b":"x"}"#, "t null"]);
     let keyed = s.records("tr.public.keyed");
@@ -119,21 +154,43 @@ async fn excluded_column_never_leaves_postgres() {
     let db = TestDb::pagila("excl").await;
     let dir = tempfile::tempdir().unwrap();
     let mut s = Sluice::new(dir.path());
-    let config = db.connector("ex", &[("table.include.list", "public.customer"), ("column.exclude.list", "public.customer.email")]);
-    s.start(&[config.clone()], &[]);
+    let config = db.connector(
+        "ex",
+        &[
+            ("table.include.list", "public.customer"),
+            ("column.exclude.list", "public.customer.email"),
+        ],
+    );
+    s.start(std::slice::from_ref(&config), &[]);
     s.wait_streaming().await;
-    let publication = config["config"]["publication.name"].as_str().unwrap().to_owned();
+    let publication = config["config"]["publication.name"]
+        .as_str()
+        .unwrap()
+        .to_owned();
     let attnames = db
         .scalar_string(&format!(
             "SELECT array_to_string(attnames, ',') FROM pg_publication_tables WHERE pubname = '{publication}' AND tablename = 'customer'"
         ))
         .await
         .unwrap();
-    assert_eq!(attnames, "customer_id,store_id,first_name,last_name,address_id,activebool,create_date,last_update");
+    assert_eq!(
+        attnames,
+        "customer_id,store_id,first_name,last_name,address_id,activebool,create_date,last_update"
+    );
     db.exec("UPDATE public.customer SET email = 'new@example.com', first_name = 'Z' WHERE customer_id = 2").await;
-    wait_for(60, "the update", &s, || s.records("ex.public.customer").len() >= 600).await;
-    let text = std::fs::read_to_string(s.data_dir().join("topics/ex.public.customer/partition-0.jsonl")).unwrap();
-    assert!(!text.contains("\"email\""), "the excluded column appears in events");
+    wait_for(60, "the update", &s, || {
+        s.records("ex.public.customer").len() >= 600
+    })
+    .await;
+    let text = std::fs::read_to_string(
+        s.data_dir()
+            .join("topics/ex.public.customer/partition-0.jsonl"),
+    )
+    .unwrap();
+    assert!(
+        !text.contains("\"email\""),
+        "the excluded column appears in events"
+    );
     assert!(!text.contains("example.com"));
     let last = s.records("ex.public.customer").pop().unwrap();
     assert_eq!(payload(&last)["after"]["first_name"], "Z");
@@ -144,16 +201,28 @@ async fn excluded_column_never_leaves_postgres() {
 #[tokio::test(flavor = "multi_thread")]
 async fn heartbeats_advance_the_slot_while_captured_tables_are_idle() {
     let db = TestDb::pagila("hb").await;
-    db.exec("CREATE TABLE public.busy (id serial PRIMARY KEY, payload text)").await;
+    db.exec("CREATE TABLE public.busy (id serial PRIMARY KEY, payload text)")
+        .await;
     let dir = tempfile::tempdir().unwrap();
     let mut s = Sluice::new(dir.path());
-    s.start(&[db.connector("hb", &[("table.include.list", "public.customer"), ("heartbeat.interval.ms", "300")])], &[]);
+    s.start(
+        &[db.connector(
+            "hb",
+            &[
+                ("table.include.list", "public.customer"),
+                ("heartbeat.interval.ms", "300"),
+            ],
+        )],
+        &[],
+    );
     s.wait_streaming().await;
     let before = db.slot_confirmed_flush().await.unwrap();
     for _ in 0..50 {
         db.exec("INSERT INTO public.busy (payload) SELECT repeat('x', 500) FROM generate_series(1, 200)").await;
     }
-    let target = db.scalar_i64("SELECT (pg_current_wal_lsn() - '0/0')::int8").await;
+    let target = db
+        .scalar_i64("SELECT (pg_current_wal_lsn() - '0/0')::int8")
+        .await;
     assert!(target > before + 1_000_000, "the writes made WAL");
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
     loop {
@@ -161,14 +230,25 @@ async fn heartbeats_advance_the_slot_while_captured_tables_are_idle() {
         if flushed >= target {
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "confirmed_flush_lsn stuck at {flushed}, WAL at {target}\n{}", s.log_text());
+        assert!(
+            std::time::Instant::now() < deadline,
+            "confirmed_flush_lsn stuck at {flushed}, WAL at {target}\n{}",
+            s.log_text()
+        );
         tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     }
     let beats = s.records("__debezium-heartbeat.hb");
     assert!(!beats.is_empty());
-    assert_eq!(key_payload(&beats[0]), &serde_json::json!({"serverName": "hb"}));
+    assert_eq!(
+        key_payload(&beats[0]),
+        &serde_json::json!({"serverName": "hb"})
+    );
     assert!(payload(&beats[0])["ts_ms"].is_i64());
-    assert_eq!(s.records("hb.public.customer").len(), 599, "non-captured writes produced no events");
+    assert_eq!(
+        s.records("hb.public.customer").len(),
+        599,
+        "non-captured writes produced no events"
+    );
     s.stop();
     db.drop().await;
 }
@@ -187,10 +267,22 @@ async fn unchanged_toast_values_get_the_placeholder() {
     s.start(&[db.connector("toast", &[])], &[]);
     s.wait_streaming().await;
     db.exec("UPDATE public.doc SET n = 1 WHERE id = 1").await;
-    wait_for(60, "the update", &s, || s.records("toast.public.doc").len() >= 2).await;
+    wait_for(60, "the update", &s, || {
+        s.records("toast.public.doc").len() >= 2
+    })
+    .await;
     let records = s.records("toast.public.doc");
-    assert_eq!(payload(&records[0])["after"]["body"].as_str().unwrap().len(), 400 * 32);
-    assert_eq!(payload(&records[1])["after"]["body"], "__debezium_unavailable_value");
+    assert_eq!(
+        payload(&records[0])["after"]["body"]
+            .as_str()
+            .unwrap()
+            .len(),
+        400 * 32
+    );
+    assert_eq!(
+        payload(&records[1])["after"]["body"],
+        "__debezium_unavailable_value"
+    );
     assert_eq!(payload(&records[1])["after"]["n"], 1);
     s.stop();
     db.drop().await;
@@ -199,8 +291,14 @@ async fn unchanged_toast_values_get_the_placeholder() {
 #[tokio::test(flavor = "multi_thread")]
 async fn snapshot_modes() {
     let db = TestDb::empty("modes").await;
-    db.exec("CREATE TABLE public.t (id int PRIMARY KEY); INSERT INTO public.t VALUES (1), (2)").await;
-    let count = |s: &Sluice, op: &str| s.records("m.public.t").iter().filter(|r| payload(r)["op"] == op).count();
+    db.exec("CREATE TABLE public.t (id int PRIMARY KEY); INSERT INTO public.t VALUES (1), (2)")
+        .await;
+    let count = |s: &Sluice, op: &str| {
+        s.records("m.public.t")
+            .iter()
+            .filter(|r| payload(r)["op"] == op)
+            .count()
+    };
 
     // no_data: existing rows are not read, changes stream.
     let dir = tempfile::tempdir().unwrap();
@@ -217,7 +315,7 @@ async fn snapshot_modes() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Sluice::new(dir.path());
     let always = db.connector("m", &[("snapshot.mode", "always")]);
-    s.start(&[always.clone()], &[]);
+    s.start(std::slice::from_ref(&always), &[]);
     s.wait_streaming().await;
     assert_eq!(count(&s, "r"), 3);
     s.stop();
@@ -229,8 +327,14 @@ async fn snapshot_modes() {
     // initial_only: the snapshot, then nothing streams.
     let dir = tempfile::tempdir().unwrap();
     let mut s = Sluice::new(dir.path());
-    s.start(&[db.connector("m", &[("snapshot.mode", "initial_only")])], &[]);
-    wait_for(60, "the snapshot", &s, || s.log_text().contains("snapshot completed")).await;
+    s.start(
+        &[db.connector("m", &[("snapshot.mode", "initial_only")])],
+        &[],
+    );
+    wait_for(60, "the snapshot", &s, || {
+        s.log_text().contains("snapshot completed")
+    })
+    .await;
     db.exec("INSERT INTO public.t VALUES (4)").await;
     tokio::time::sleep(std::time::Duration::from_secs(2)).await;
     assert_eq!(count(&s, "r"), 3);

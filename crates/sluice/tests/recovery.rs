@@ -11,7 +11,12 @@ use common::*;
 use serde_json::Value as Json;
 
 fn committed_lsn(s: &Sluice, connector: &str) -> Option<u64> {
-    let text = std::fs::read_to_string(s.data_dir().join("offsets").join(format!("{connector}.json"))).ok()?;
+    let text = std::fs::read_to_string(
+        s.data_dir()
+            .join("offsets")
+            .join(format!("{connector}.json")),
+    )
+    .ok()?;
     let v: Json = serde_json::from_str(&text).ok()?;
     v[0]["offset"]["lsn"].as_u64()
 }
@@ -21,12 +26,24 @@ async fn kill_during_snapshot_restarts_it_cleanly() {
     let db = TestDb::pagila("kill_snap").await;
     let dir = tempfile::tempdir().unwrap();
     let mut s = Sluice::new(dir.path());
-    let config = db.connector("ks", &[("table.include.list", "public.rental"), ("max.batch.size", "100")]);
-    s.start(&[config.clone()], &[]);
-    wait_for(60, "the first snapshot records", &s, || !s.records("ks.public.rental").is_empty()).await;
+    let config = db.connector(
+        "ks",
+        &[
+            ("table.include.list", "public.rental"),
+            ("max.batch.size", "100"),
+        ],
+    );
+    s.start(std::slice::from_ref(&config), &[]);
+    wait_for(60, "the first snapshot records", &s, || {
+        !s.records("ks.public.rental").is_empty()
+    })
+    .await;
     s.kill();
     let at_kill = s.records("ks.public.rental").len();
-    assert!(at_kill < 16044, "the snapshot finished before the kill ({at_kill} records): nothing was tested");
+    assert!(
+        at_kill < 16044,
+        "the snapshot finished before the kill ({at_kill} records): nothing was tested"
+    );
 
     s.start(&[config], &[]);
     s.wait_streaming().await;
@@ -40,8 +57,11 @@ async fn kill_during_snapshot_restarts_it_cleanly() {
         .map(|r| r.get(0))
         .collect();
     wait_for(60, "every rental", &s, || {
-        let have: BTreeSet<i64> =
-            s.records("ks.public.rental").iter().filter_map(|r| key_payload(r)["rental_id"].as_i64()).collect();
+        let have: BTreeSet<i64> = s
+            .records("ks.public.rental")
+            .iter()
+            .filter_map(|r| key_payload(r)["rental_id"].as_i64())
+            .collect();
         have == want
     })
     .await;
@@ -63,7 +83,7 @@ async fn kill_during_streaming_resumes_without_loss() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Sluice::new(dir.path());
     let config = db.connector("kst", &[("max.batch.size", "50")]);
-    s.start(&[config.clone()], &[]);
+    s.start(std::slice::from_ref(&config), &[]);
     s.wait_streaming().await;
 
     const TXNS: usize = 600;
@@ -74,7 +94,13 @@ async fn kill_during_streaming_resumes_without_loss() {
         tokio::spawn(async move {
             for i in 1..=TXNS {
                 let key = (i % 20 + 1) as i32;
-                client.execute("UPDATE public.counter SET n = $1 WHERE id = $2", &[&(i as i32), &key]).await.unwrap();
+                client
+                    .execute(
+                        "UPDATE public.counter SET n = $1 WHERE id = $2",
+                        &[&(i as i32), &key],
+                    )
+                    .await
+                    .unwrap();
                 done.store(i, Ordering::SeqCst);
                 tokio::time::sleep(std::time::Duration::from_millis(2)).await;
             }
@@ -89,7 +115,9 @@ async fn kill_during_streaming_resumes_without_loss() {
     s.start(&[config], &[]);
     db.exec("INSERT INTO public.counter VALUES (999, 0)").await;
     wait_for(90, "the end marker", &s, || {
-        s.records("kst.public.counter").iter().any(|r| key_payload(r)["id"] == 999)
+        s.records("kst.public.counter")
+            .iter()
+            .any(|r| key_payload(r)["id"] == 999)
     })
     .await;
 
@@ -99,12 +127,18 @@ async fn kill_during_streaming_resumes_without_loss() {
         .filter(|r| payload(r)["op"] == "u")
         .map(|r| {
             let p = payload(r);
-            (p["after"]["id"].as_i64().unwrap(), p["after"]["n"].as_i64().unwrap(), p["source"]["lsn"].as_u64().unwrap())
+            (
+                p["after"]["id"].as_i64().unwrap(),
+                p["after"]["n"].as_i64().unwrap(),
+                p["source"]["lsn"].as_u64().unwrap(),
+            )
         })
         .collect();
     // Every change is present.
     let seen: BTreeSet<i64> = updates.iter().map(|u| u.1).collect();
-    let missing: Vec<usize> = (1..=TXNS).filter(|i| !seen.contains(&(*i as i64))).collect();
+    let missing: Vec<usize> = (1..=TXNS)
+        .filter(|i| !seen.contains(&(*i as i64)))
+        .collect();
     assert!(missing.is_empty(), "lost changes: {missing:?}");
     // Duplicates only for changes after the committed offset.
     let mut count: HashMap<u64, usize> = HashMap::new();
@@ -113,7 +147,11 @@ async fn kill_during_streaming_resumes_without_loss() {
     }
     for u in &updates {
         if count[&u.2] > 1 {
-            assert!(u.2 > committed, "change at LSN {} (before the committed {committed}) was delivered twice", u.2);
+            assert!(
+                u.2 > committed,
+                "change at LSN {} (before the committed {committed}) was delivered twice",
+                u.2
+            );
         }
     }
     // Per key, in topic order and ignoring replayed values, changes keep their commit order.
@@ -125,7 +163,10 @@ async fn kill_during_streaming_resumes_without_loss() {
         }
     }
     for (key, values) in per_key {
-        assert!(values.windows(2).all(|w| w[0] < w[1]), "changes of key {key} out of order: {values:?}");
+        assert!(
+            values.windows(2).all(|w| w[0] < w[1]),
+            "changes of key {key} out of order: {values:?}"
+        );
     }
     s.stop();
     db.drop().await;

@@ -27,7 +27,9 @@ impl Pg {
     pub fn from_env() -> Self {
         Pg {
             host: env("SLUICE_TEST_PG_HOST"),
-            port: env("SLUICE_TEST_PG_PORT").parse().expect("SLUICE_TEST_PG_PORT is a port"),
+            port: env("SLUICE_TEST_PG_PORT")
+                .parse()
+                .expect("SLUICE_TEST_PG_PORT is a port"),
             user: env("SLUICE_TEST_PG_USER"),
             password: env("SLUICE_TEST_PG_PASSWORD"),
         }
@@ -42,7 +44,12 @@ impl Pg {
             .dbname(db)
             .connect(NoTls)
             .await
-            .unwrap_or_else(|e| panic!("connect to test PostgreSQL {}:{} db {db}: {e}", self.host, self.port));
+            .unwrap_or_else(|e| {
+                panic!(
+                    "connect to test PostgreSQL {}:{} db {db}: {e}",
+                    self.host, self.port
+                )
+            });
         tokio::spawn(conn);
         client
     }
@@ -59,7 +66,11 @@ static COUNTER: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new
 
 pub fn unique(prefix: &str) -> String {
     let n = COUNTER.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
-    let t = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_micros() % 1_000_000_000;
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_micros()
+        % 1_000_000_000;
     format!("{prefix}_{}_{t}_{n}", std::process::id())
 }
 
@@ -100,15 +111,26 @@ impl TestDb {
     }
 
     pub async fn exec(&self, sql: &str) {
-        self.client.batch_execute(sql).await.unwrap_or_else(|e| panic!("{sql}: {e:?}"));
+        self.client
+            .batch_execute(sql)
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e:?}"));
     }
 
     pub async fn scalar_i64(&self, sql: &str) -> i64 {
-        self.client.query_one(sql, &[]).await.unwrap_or_else(|e| panic!("{sql}: {e}")).get(0)
+        self.client
+            .query_one(sql, &[])
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .get(0)
     }
 
     pub async fn scalar_string(&self, sql: &str) -> Option<String> {
-        self.client.query_one(sql, &[]).await.unwrap_or_else(|e| panic!("{sql}: {e}")).get(0)
+        self.client
+            .query_one(sql, &[])
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .get(0)
     }
 
     /// A Debezium connector config for this database.
@@ -152,7 +174,12 @@ impl TestDb {
             ))
             .await;
         drop(self.client);
-        let _ = admin.batch_execute(&format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name)).await;
+        let _ = admin
+            .batch_execute(&format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .await;
     }
 }
 
@@ -169,19 +196,31 @@ impl Sluice {
     }
 
     pub fn new(dir: &Path) -> Self {
-        Sluice { dir: dir.to_owned(), child: None, log: dir.join("sluice.log") }
+        Sluice {
+            dir: dir.to_owned(),
+            child: None,
+            log: dir.join("sluice.log"),
+        }
     }
 
     /// Writes the connector configs and starts `sluice run` on them.
     pub fn start(&mut self, configs: &[Json], extra_args: &[&str]) {
-        let mut args: Vec<String> = vec!["run".into(), "--data-dir".into(), self.data_dir().display().to_string()];
+        let mut args: Vec<String> = vec![
+            "run".into(),
+            "--data-dir".into(),
+            self.data_dir().display().to_string(),
+        ];
         args.extend(extra_args.iter().map(|s| s.to_string()));
         for (i, c) in configs.iter().enumerate() {
             let path = self.dir.join(format!("connector-{i}.json"));
             std::fs::write(&path, serde_json::to_vec_pretty(c).unwrap()).unwrap();
             args.push(path.display().to_string());
         }
-        let log = std::fs::OpenOptions::new().create(true).append(true).open(&self.log).unwrap();
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .unwrap();
         let child = Command::new(env!("CARGO_BIN_EXE_sluice"))
             .args(&args)
             .env("SLUICE_LOG", "info,sluice_postgres=debug")
@@ -194,7 +233,10 @@ impl Sluice {
 
     /// Waits until the connector streams (its snapshot, if any, is done).
     pub async fn wait_streaming(&self) {
-        wait_for(120, "streaming to start", self, || self.log_text().contains("streaming changes")).await;
+        wait_for(120, "streaming to start", self, || {
+            self.log_text().contains("streaming changes")
+        })
+        .await;
     }
 
     /// kill -9.
@@ -223,7 +265,9 @@ impl Sluice {
 
     /// Whether the process has exited (and with what status).
     pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
-        self.child.as_mut().and_then(|c| c.try_wait().ok().flatten())
+        self.child
+            .as_mut()
+            .and_then(|c| c.try_wait().ok().flatten())
     }
 
     pub fn log_text(&self) -> String {
@@ -232,9 +276,15 @@ impl Sluice {
 
     /// Records of a local topic, parsed.
     pub fn records(&self, topic: &str) -> Vec<Json> {
-        let path = self.data_dir().join("topics").join(topic).join("partition-0.jsonl");
+        let path = self
+            .data_dir()
+            .join("topics")
+            .join(topic)
+            .join("partition-0.jsonl");
         let text = std::fs::read_to_string(path).unwrap_or_default();
-        text.lines().filter_map(|l| serde_json::from_str(l).ok()).collect()
+        text.lines()
+            .filter_map(|l| serde_json::from_str(l).ok())
+            .collect()
     }
 }
 
@@ -245,7 +295,9 @@ impl Drop for Sluice {
 }
 
 fn unsafe_sigint(pid: u32) {
-    let _ = Command::new("kill").args(["-INT", &pid.to_string()]).status();
+    let _ = Command::new("kill")
+        .args(["-INT", &pid.to_string()])
+        .status();
 }
 
 /// Polls `check` until it returns true, failing with `what` and the sluice log after `secs`.
@@ -257,7 +309,10 @@ pub async fn wait_for(secs: u64, what: &str, sluice: &Sluice, mut check: impl Fn
         }
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    panic!("timed out waiting for {what}\n--- sluice log ---\n{}", sluice.log_text());
+    panic!(
+        "timed out waiting for {what}\n--- sluice log ---\n{}",
+        sluice.log_text()
+    );
 }
 
 /// The payload of a record's value (schemas on), or Null for a tombstone.
