@@ -796,8 +796,17 @@ async fn ensure_publication(
         }
         PublicationAutocreateMode::NoTables => {}
         PublicationAutocreateMode::Filtered => {
-            // PG 15+ column lists keep excluded columns inside Postgres.
-            let list: Vec<String> = tables.iter().map(publication_entry).collect();
+            // PG 15+ column lists keep excluded columns inside Postgres; before 15 they are
+            // published and dropped by Sluice.
+            let version: i32 = client
+                .query_one("SELECT current_setting('server_version_num')::int4", &[])
+                .await
+                .map_err(query_error("reading the server version"))?
+                .get(0);
+            let list: Vec<String> = tables
+                .iter()
+                .map(|t| publication_entry(t, version >= 150_000))
+                .collect();
             let sql = match (exists, list.is_empty()) {
                 (false, true) => Some(format!("CREATE PUBLICATION {name}")),
                 (false, false) => Some(format!(
@@ -836,13 +845,13 @@ async fn ensure_publication(
     Ok(())
 }
 
-fn publication_entry(t: &TableInfo) -> String {
+fn publication_entry(t: &TableInfo, column_lists: bool) -> String {
     let all_published = t
         .columns
         .iter()
         .filter(|c| !c.generated)
         .all(|c| c.captured);
-    if all_published {
+    if all_published || !column_lists {
         t.quoted()
     } else {
         let cols: Vec<String> = t

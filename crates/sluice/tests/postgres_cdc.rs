@@ -342,3 +342,41 @@ async fn snapshot_modes() {
     s.stop();
     db.drop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn several_connectors_in_one_process_and_stdout() {
+    let db = TestDb::pagila("multi").await;
+    db.exec("CREATE TABLE public.loose (a int, b text); INSERT INTO public.loose VALUES (1, 'x')")
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Sluice::new(dir.path());
+    let mut second = db.connector("m2", &[("table.include.list", "public.loose")]);
+    second["config"]["slot.name"] = Json::String(format!("slot2_{}", db.name));
+    second["config"]["publication.name"] = Json::String(format!("pub2_{}", db.name));
+    s.start(
+        &[
+            db.connector("m1", &[("table.include.list", "public.language")]),
+            second,
+        ],
+        &["--stdout"],
+    );
+    wait_for(60, "both snapshots", &s, || {
+        s.records("m1.public.language").len() == 6 && s.records("m2.public.loose").len() == 1
+    })
+    .await;
+    // A table without a primary key has a null key.
+    let loose = s.records("m2.public.loose");
+    assert!(loose[0]["key"].is_null());
+    assert_eq!(payload(&loose[0])["after"]["b"], "x");
+    // --stdout prints exactly the records written, in the local-topic line format.
+    wait_for(10, "stdout", &s, || s.stdout_records().len() == 7).await;
+    let mut printed = s.stdout_records();
+    let mut written: Vec<Json> = s.records("m1.public.language");
+    written.extend(loose);
+    let sort_key = |r: &Json| format!("{}-{}", r["topic"], r["offset"]);
+    printed.sort_by_key(sort_key);
+    written.sort_by_key(sort_key);
+    assert_eq!(printed, written);
+    s.stop();
+    db.drop().await;
+}

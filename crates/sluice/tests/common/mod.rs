@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
 use serde_json::Value as Json;
@@ -224,7 +224,7 @@ impl Sluice {
         let child = Command::new(env!("CARGO_BIN_EXE_sluice"))
             .args(&args)
             .env("SLUICE_LOG", "info,sluice_postgres=debug")
-            .stdout(Stdio::null())
+            .stdout(std::fs::File::create(self.dir.join("stdout.jsonl")).unwrap())
             .stderr(log)
             .spawn()
             .expect("start sluice");
@@ -272,6 +272,14 @@ impl Sluice {
 
     pub fn log_text(&self) -> String {
         std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    /// What `--stdout` printed, one JSON record per line.
+    pub fn stdout_records(&self) -> Vec<Json> {
+        let text = std::fs::read_to_string(self.dir.join("stdout.jsonl")).unwrap_or_default();
+        text.lines()
+            .map(|l| serde_json::from_str(l).expect("stdout lines are JSON"))
+            .collect()
     }
 
     /// Records of a local topic, parsed.
