@@ -10,7 +10,7 @@ use sluice_core::record::SourceRecord;
 
 use crate::catalog::TableInfo;
 use crate::error::PostgresError;
-use crate::types::{column_schema, decode_text, ColumnDesc};
+use crate::types::{column_schema, decode_text, null_value, ColumnDesc};
 
 pub const CONNECTOR: &str = "postgresql";
 pub const SOURCE_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -218,25 +218,21 @@ impl TableEvents {
     pub fn row<'a>(&self, mut cell: impl FnMut(&str) -> Cell<'a>) -> Result<Value, PostgresError> {
         let mut values = Vec::with_capacity(self.columns.len());
         for c in &self.columns {
-            let v =
-                match cell(&c.desc.name) {
-                    Cell::Null => Value::Null,
-                    Cell::Text(text) => decode_text(&c.desc, &c.schema, text, &self.types)
-                        .map_err(|e| PostgresError::Value {
-                            table: self.table.full_name(),
-                            column: c.desc.name.clone(),
-                            reason: e.to_string(),
-                        })?,
-                    Cell::Unchanged => placeholder(&c.schema, &self.placeholder),
-                    // Debezium fills columns a key-only old tuple lacks with their defaults, so the
-                    // struct stays valid against its schema.
-                    Cell::Absent if c.schema.optional => Value::Null,
-                    Cell::Absent => c
-                        .schema
-                        .default
-                        .clone()
-                        .unwrap_or_else(|| zero_value(&c.schema)),
-                };
+            let value_error = |e: crate::types::TypeError| PostgresError::Value {
+                table: self.table.full_name(),
+                column: c.desc.name.clone(),
+                reason: e.to_string(),
+            };
+            let v = match cell(&c.desc.name) {
+                Cell::Null => Value::Null,
+                Cell::Text(text) => {
+                    decode_text(&c.desc, &c.schema, text, &self.types).map_err(value_error)?
+                }
+                Cell::Unchanged => placeholder(&c.schema, &self.placeholder),
+                // Debezium fills the columns a key-only old tuple lacks with their defaults or
+                // its per-type fallback, so the struct stays valid against its schema.
+                Cell::Absent => null_value(&c.desc, &c.schema, &self.types).map_err(value_error)?,
+            };
             values.push(v);
         }
         Ok(Value::Struct(values))
@@ -362,29 +358,6 @@ fn placeholder(schema: &Schema, text: &str) -> Value {
             _ => Value::Null,
         },
         _ => Value::Null,
-    }
-}
-
-/// The value a required field takes when Debezium has nothing better: the type's zero.
-fn zero_value(schema: &Schema) -> Value {
-    match schema.ty {
-        SchemaType::Int8 | SchemaType::Int16 | SchemaType::Int32 | SchemaType::Int64 => {
-            Value::Int(0)
-        }
-        SchemaType::Float32 => Value::Float32(0.0),
-        SchemaType::Float64 => Value::Float64(0.0),
-        SchemaType::Boolean => Value::Boolean(false),
-        SchemaType::String => Value::from(""),
-        SchemaType::Bytes => Value::Bytes(Vec::new()),
-        SchemaType::Array => Value::Array(Vec::new()),
-        SchemaType::Map => Value::Map(Vec::new()),
-        SchemaType::Struct => Value::Struct(
-            schema
-                .fields
-                .iter()
-                .map(|f| zero_value(&f.schema))
-                .collect(),
-        ),
     }
 }
 

@@ -2,6 +2,7 @@
 //! source and sink, runs them until Ctrl-C, and reads local topics.
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
@@ -158,16 +159,6 @@ fn worker_settings(args: &RunArgs) -> Result<Worker> {
         }
         None => Default::default(),
     };
-    let int = |key: &str, default: i32| -> Result<i32> {
-        match props.get(key) {
-            None => Ok(default),
-            Some(v) => v.trim().parse().map_err(|_| {
-                anyhow::anyhow!(
-                    "Invalid value {v} for configuration {key}: a whole number is expected"
-                )
-            }),
-        }
-    };
     Ok(Worker {
         data_dir: data_dir(&args.worker, props.get("data.dir").map(String::as_str)),
         bootstrap: args
@@ -178,10 +169,7 @@ fn worker_settings(args: &RunArgs) -> Result<Worker> {
             .get("offset.storage.topic")
             .cloned()
             .unwrap_or_else(|| "connect-offsets".to_owned()),
-        topic_defaults: TopicDefaults {
-            partitions: int("topic.creation.default.partitions", 1)?,
-            replication_factor: int("topic.creation.default.replication.factor", 1)?,
-        },
+        topic_defaults: topic_defaults(|k| props.get(k).cloned())?.unwrap_or_default(),
     })
 }
 
@@ -200,7 +188,11 @@ async fn run_connectors(args: RunArgs) -> Result<()> {
                 raw.name
             );
         }
-        connectors.push((raw.name.clone(), parsed, topic_defaults(&raw)?));
+        connectors.push((
+            raw.name.clone(),
+            parsed,
+            topic_defaults(|k| raw.get(k).map(str::to_owned))?,
+        ));
     }
     std::fs::create_dir_all(&worker.data_dir)
         .with_context(|| format!("cannot create data dir {}", worker.data_dir.display()))?;
@@ -210,38 +202,36 @@ async fn run_connectors(args: RunArgs) -> Result<()> {
     match &worker.bootstrap {
         // With Kafka, offsets live in Connect's offsets topic next to the records.
         Some(bootstrap) => {
-            let offsets =
-                std::sync::Arc::new(KafkaOffsetStore::open(bootstrap, &worker.offset_topic).await?);
+            let offsets = Arc::new(KafkaOffsetStore::open(bootstrap, &worker.offset_topic).await?);
             for (name, config, defaults) in connectors {
-                let (offsets, stop, bootstrap) =
-                    (offsets.clone(), stop_rx.clone(), bootstrap.clone());
-                let defaults = defaults.unwrap_or(worker.topic_defaults);
-                let stdout = args.stdout;
-                tasks.spawn(async move {
-                    let result = async {
-                        let mut sink = KafkaSink::new(&bootstrap, defaults)?;
-                        run_connector(&name, config, &mut sink, offsets.as_ref(), stdout, stop)
-                            .await
-                    };
-                    let result = result.await;
-                    (name, result)
-                });
+                let (bootstrap, defaults) =
+                    (bootstrap.clone(), defaults.unwrap_or(worker.topic_defaults));
+                let sink = move || Ok(KafkaSink::new(&bootstrap, defaults)?);
+                let stop = stop_rx.clone();
+                tasks.spawn(run_connector(
+                    name,
+                    config,
+                    sink,
+                    offsets.clone(),
+                    args.stdout,
+                    stop,
+                ));
             }
         }
         None => {
-            let offsets = OffsetStore::open(&worker.data_dir)?;
+            let offsets = Arc::new(OffsetStore::open(&worker.data_dir)?);
             for (name, config, _) in connectors {
-                let (offsets, stop, data_dir) =
-                    (offsets.clone(), stop_rx.clone(), worker.data_dir.clone());
-                let stdout = args.stdout;
-                tasks.spawn(async move {
-                    let result = async {
-                        let mut sink = LocalTopics::open(&data_dir)?;
-                        run_connector(&name, config, &mut sink, &offsets, stdout, stop).await
-                    };
-                    let result = result.await;
-                    (name, result)
-                });
+                let data_dir = worker.data_dir.clone();
+                let sink = move || Ok(LocalTopics::open(&data_dir)?);
+                let stop = stop_rx.clone();
+                tasks.spawn(run_connector(
+                    name,
+                    config,
+                    sink,
+                    offsets.clone(),
+                    args.stdout,
+                    stop,
+                ));
             }
         }
     }
@@ -274,10 +264,10 @@ async fn run_connectors(args: RunArgs) -> Result<()> {
     }
 }
 
-/// Connect's per-connector `topic.creation.default.*` (KIP-158), which wins over the worker's.
-fn topic_defaults(raw: &RawConfig) -> Result<Option<TopicDefaults>> {
+/// Connect's `topic.creation.default.*` (KIP-158), from a connector (which wins) or the worker.
+fn topic_defaults(get: impl Fn(&str) -> Option<String>) -> Result<Option<TopicDefaults>> {
     let int = |key: &str| -> Result<Option<i32>> {
-        raw.get(key)
+        get(key)
             .map(|v| {
                 v.trim().parse().map_err(|_| {
                     anyhow::anyhow!(
@@ -298,37 +288,43 @@ fn topic_defaults(raw: &RawConfig) -> Result<Option<TopicDefaults>> {
     }))
 }
 
+/// Runs one connector to its end; returns its name with the outcome.
 async fn run_connector<K: Sink, O: OffsetBackend>(
-    name: &str,
+    name: String,
     config: ConnectorConfig,
-    sink: &mut K,
-    offsets: &O,
+    sink: impl FnOnce() -> Result<K>,
+    offsets: Arc<O>,
     stdout: bool,
     stop: watch::Receiver<bool>,
-) -> Result<()> {
-    match config {
-        ConnectorConfig::Postgres(cfg) => {
-            let opts = PipelineOptions {
-                connector: name.to_owned(),
-                key_converter: JsonConverter {
-                    schemas_enable: cfg.key_schemas_enable,
-                },
-                value_converter: JsonConverter {
-                    schemas_enable: cfg.value_schemas_enable,
-                },
-                stdout,
-            };
-            let stored = offsets
-                .get(name, &sluice_postgres::source::source_partition(&cfg))
-                .await
-                .map_err(|e| anyhow::anyhow!("cannot read the stored offsets: {e}"))?;
-            let mut source = PostgresSource::start(*cfg, stored).await?;
-            pipeline::run(opts, &mut source, sink, offsets, stop).await?;
-            sink.flush().await.map_err(|e| anyhow::anyhow!(e))?;
-            source.stop().await?;
-            Ok(())
+) -> (String, Result<()>) {
+    let result = async {
+        let mut sink = sink()?;
+        match config {
+            ConnectorConfig::Postgres(cfg) => {
+                let opts = PipelineOptions {
+                    connector: name.clone(),
+                    key_converter: JsonConverter {
+                        schemas_enable: cfg.key_schemas_enable,
+                    },
+                    value_converter: JsonConverter {
+                        schemas_enable: cfg.value_schemas_enable,
+                    },
+                    stdout,
+                };
+                let stored = offsets
+                    .get(&name, &sluice_postgres::source::source_partition(&cfg))
+                    .await
+                    .map_err(|e| anyhow::anyhow!("cannot read the stored offsets: {e}"))?;
+                let mut source = PostgresSource::start(*cfg, stored).await?;
+                pipeline::run(opts, &mut source, &mut sink, offsets.as_ref(), stop).await?;
+                sink.flush().await.map_err(|e| anyhow::anyhow!(e))?;
+                source.stop().await?;
+                Ok(())
+            }
         }
-    }
+    };
+    let result = result.await;
+    (name, result)
 }
 
 async fn tail(data_dir: &Path, topic: &str, from_beginning: bool, follow: bool) -> Result<()> {
