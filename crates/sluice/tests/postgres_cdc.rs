@@ -316,8 +316,7 @@ async fn snapshot_modes() {
     let mut s = Sluice::new(dir.path());
     let always = db.connector("m", &[("snapshot.mode", "always")]);
     s.start(std::slice::from_ref(&always), &[]);
-    s.wait_streaming().await;
-    assert_eq!(count(&s, "r"), 3);
+    wait_for(60, "the first snapshot", &s, || count(&s, "r") == 3).await;
     s.stop();
     s.start(&[always], &[]);
     wait_for(60, "the second snapshot", &s, || count(&s, "r") == 6).await;
