@@ -33,6 +33,19 @@ impl ConnectorConfig {
     pub fn parse(raw: &RawConfig) -> Result<Self, ConfigError> {
         let mut r = KeyReader::new(raw);
         let class = r.required_string("connector.class");
+        // Connect's per-connector topic creation (KIP-158); -1 means the broker default.
+        r.int(
+            "topic.creation.default.partitions",
+            1,
+            -1,
+            i64::from(i32::MAX),
+        );
+        r.int(
+            "topic.creation.default.replication.factor",
+            1,
+            -1,
+            i64::from(i16::MAX),
+        );
         let parsed = match class.as_deref() {
             Some(POSTGRES_CONNECTOR_CLASS) | Some("PostgresConnector") => Some(
                 ConnectorConfig::Postgres(Box::new(postgres::PostgresConfig::read(&mut r))),

@@ -3,8 +3,11 @@
 //! The order is the durability argument: an offset is stored, and the source told it may
 //! forget (e.g. the slot's flushed LSN), only after every record before it is durable.
 
+use std::collections::BTreeSet;
 use std::future::Future;
 use std::io::Write;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use tokio::sync::watch;
 
@@ -42,6 +45,13 @@ pub trait OffsetBackend: Send + Sync {
         connector: &str,
         offset: &SourceOffset,
     ) -> impl Future<Output = Result<(), BoxError>> + Send;
+    /// Every stored offset of a connector (Connect's `GET /connectors/{name}/offsets`).
+    fn list(
+        &self,
+        connector: &str,
+    ) -> impl Future<Output = Result<Vec<SourceOffset>, BoxError>> + Send;
+    /// Forgets every offset of a connector.
+    fn clear(&self, connector: &str) -> impl Future<Output = Result<(), BoxError>> + Send;
 }
 
 impl OffsetBackend for OffsetStore {
@@ -53,6 +63,14 @@ impl OffsetBackend for OffsetStore {
     async fn commit(&self, connector: &str, offset: &SourceOffset) -> Result<(), BoxError> {
         tokio::task::block_in_place(|| OffsetStore::commit(self, connector, offset))
             .map_err(Into::into)
+    }
+
+    async fn list(&self, connector: &str) -> Result<Vec<SourceOffset>, BoxError> {
+        tokio::task::block_in_place(|| self.load(connector)).map_err(Into::into)
+    }
+
+    async fn clear(&self, connector: &str) -> Result<(), BoxError> {
+        tokio::task::block_in_place(|| OffsetStore::clear(self, connector)).map_err(Into::into)
     }
 }
 
@@ -100,6 +118,38 @@ pub struct PipelineOptions {
     pub value_converter: JsonConverter,
     /// Also print every record as one JSON line on stdout (`--stdout`).
     pub stdout: bool,
+    pub stats: Arc<TaskStats>,
+}
+
+/// What the worker asks of a running task.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TaskControl {
+    Run,
+    /// Stop polling the source; keep everything open (Connect's PAUSED).
+    Pause,
+    /// Finish: return from `run` (the caller flushes and closes).
+    Stop,
+}
+
+/// Counters a running task keeps, read by the REST API and metrics.
+#[derive(Debug, Default)]
+pub struct TaskStats {
+    pub records_polled: AtomicU64,
+    pub records_written: AtomicU64,
+    pub batches_committed: AtomicU64,
+    /// Topics this connector has written to (Connect's `/connectors/{name}/topics`).
+    pub topics: Mutex<BTreeSet<String>>,
+}
+
+impl TaskStats {
+    fn record_topics(&self, records: &[ProducerRecord]) {
+        let mut topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
+        for r in records {
+            if !topics.contains(&r.topic) {
+                topics.insert(r.topic.clone());
+            }
+        }
+    }
 }
 
 pub fn convert(record: &SourceRecord, opts: &PipelineOptions) -> ProducerRecord {
@@ -112,25 +162,48 @@ pub fn convert(record: &SourceRecord, opts: &PipelineOptions) -> ProducerRecord 
     }
 }
 
-/// Runs one connector until `shutdown` turns true or a side fails.
+/// Runs one connector until `control` says Stop or a side fails; while it says Pause the
+/// source is not polled.
 pub async fn run<S: Source, K: Sink, O: OffsetBackend>(
     opts: PipelineOptions,
     source: &mut S,
     sink: &mut K,
     offsets: &O,
-    mut shutdown: watch::Receiver<bool>,
+    mut control: watch::Receiver<TaskControl>,
 ) -> Result<(), PipelineError> {
     let mut line = Vec::new();
     loop {
+        let now = *control.borrow_and_update();
+        match now {
+            TaskControl::Stop => return Ok(()),
+            TaskControl::Pause => {
+                if control.changed().await.is_err() {
+                    return Ok(());
+                }
+                continue;
+            }
+            TaskControl::Run => {}
+        }
         let batch = tokio::select! {
             biased;
-            _ = shutdown.wait_for(|stop| *stop) => return Ok(()),
+            changed = control.changed() => match changed {
+                Ok(()) => continue,
+                Err(_) => return Ok(()),
+            },
             batch = source.poll() => batch.map_err(PipelineError::Source)?,
         };
+        let stats = &opts.stats;
         if !batch.records.is_empty() {
+            stats
+                .records_polled
+                .fetch_add(batch.records.len() as u64, Ordering::Relaxed);
             let records: Vec<ProducerRecord> =
                 batch.records.iter().map(|r| convert(r, &opts)).collect();
             let positions = sink.write(&records).await.map_err(PipelineError::Sink)?;
+            stats
+                .records_written
+                .fetch_add(records.len() as u64, Ordering::Relaxed);
+            stats.record_topics(&records);
             if opts.stdout {
                 print_lines(&records, &positions, &mut line);
             }
@@ -145,6 +218,7 @@ pub async fn run<S: Source, K: Sink, O: OffsetBackend>(
                 .commit(&offset)
                 .await
                 .map_err(PipelineError::Source)?;
+            stats.batches_committed.fetch_add(1, Ordering::Relaxed);
         }
     }
 }

@@ -241,8 +241,9 @@ impl KafkaOffsetStore {
         key.to_string().into_bytes()
     }
 
-    /// Reads the topic from the start to its end; the last record of a key wins.
-    fn read_all(&self, key: &[u8]) -> Result<Option<Json>, KafkaSinkError> {
+    /// Reads the topic from the start to its end: the latest offset of every source partition
+    /// of `connector` (a null value deletes it, as Connect writes on reset).
+    fn read_all(&self, connector: &str) -> Result<Vec<SourceOffset>, KafkaSinkError> {
         use rdkafka::consumer::{BaseConsumer, Consumer};
         use rdkafka::{Message, Offset, TopicPartitionList};
         let client_err = |e: KafkaError| KafkaSinkError::Client {
@@ -263,7 +264,7 @@ impl KafkaOffsetStore {
         tpl.add_partition_offset(&self.topic, 0, Offset::Beginning)
             .map_err(client_err)?;
         consumer.assign(&tpl).map_err(client_err)?;
-        let mut found = None;
+        let mut found: Vec<SourceOffset> = Vec::new();
         let mut next = 0;
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
         while next < high {
@@ -277,8 +278,19 @@ impl KafkaOffsetStore {
             match consumer.poll(Duration::from_millis(200)) {
                 Some(Ok(m)) => {
                     next = m.offset() + 1;
-                    if m.key() == Some(key) {
-                        found = m.payload().and_then(|p| serde_json::from_slice(p).ok());
+                    let key: Option<Json> = m.key().and_then(|k| serde_json::from_slice(k).ok());
+                    let Some(Json::Array(key)) = key else {
+                        continue;
+                    };
+                    if key.len() != 2 || key[0].as_str() != Some(connector) {
+                        continue;
+                    }
+                    found.retain(|o| o.partition != key[1]);
+                    if let Some(offset) = m.payload().and_then(|p| serde_json::from_slice(p).ok()) {
+                        found.push(SourceOffset {
+                            partition: key[1].clone(),
+                            offset,
+                        });
                     }
                 }
                 Some(Err(e)) => return Err(client_err(e)),
@@ -291,8 +303,32 @@ impl KafkaOffsetStore {
 
 impl OffsetBackend for KafkaOffsetStore {
     async fn get(&self, connector: &str, partition: &Json) -> Result<Option<Json>, BoxError> {
-        let key = Self::key(connector, partition);
-        Ok(tokio::task::block_in_place(|| self.read_all(&key))?)
+        let all = tokio::task::block_in_place(|| self.read_all(connector))?;
+        Ok(all
+            .into_iter()
+            .find(|o| &o.partition == partition)
+            .map(|o| o.offset))
+    }
+
+    async fn list(&self, connector: &str) -> Result<Vec<SourceOffset>, BoxError> {
+        Ok(tokio::task::block_in_place(|| self.read_all(connector))?)
+    }
+
+    async fn clear(&self, connector: &str) -> Result<(), BoxError> {
+        for o in OffsetBackend::list(self, connector).await? {
+            let key = Self::key(connector, &o.partition);
+            let record: FutureRecord<'_, [u8], [u8]> =
+                FutureRecord::to(&self.topic).key(key.as_slice());
+            self.producer
+                .send(record, Duration::from_secs(60))
+                .await
+                .map_err(|(source, _)| KafkaSinkError::Produce {
+                    topic: self.topic.clone(),
+                    bootstrap: self.bootstrap.clone(),
+                    reason: source.to_string(),
+                })?;
+        }
+        Ok(())
     }
 
     async fn commit(&self, connector: &str, offset: &SourceOffset) -> Result<(), BoxError> {

@@ -128,10 +128,17 @@ impl PostgresSource {
             .as_ref()
             .and_then(|o| o.get("lsn"))
             .and_then(Json::as_u64);
+        // A stored stream position whose slot is gone (dropped by slot.drop.on.stop or by
+        // hand) cannot be resumed: the changes since are lost to the slot, so read the tables
+        // again rather than silently skip them.
+        let slot_lost = stored_lsn.is_some() && snapshot_done && slot.is_none();
+        if slot_lost && cfg.snapshot_mode != SnapshotMode::NoData {
+            tracing::warn!(slot = %cfg.slot_name, "the replication slot of the stored offset is gone; taking a new snapshot");
+        }
         let need_snapshot = match cfg.snapshot_mode {
             SnapshotMode::Always => true,
             SnapshotMode::NoData => false,
-            SnapshotMode::Initial | SnapshotMode::InitialOnly => !snapshot_done,
+            SnapshotMode::Initial | SnapshotMode::InitialOnly => !snapshot_done || slot_lost,
             // The stored position is gone if the slot was dropped or moved past it.
             SnapshotMode::WhenNeeded => {
                 !snapshot_done

@@ -1,6 +1,7 @@
-//! The `sluice` command: wiring only. Reads connector configs, builds each connector's
-//! source and sink, runs them until Ctrl-C, and reads local topics.
+//! The `sluice` command: wiring only. `run` and `worker` build a worker (herder + REST API)
+//! over local topics or Kafka; `topics` reads local topics.
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
@@ -8,13 +9,10 @@ use std::time::Duration;
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
 use sluice_config::{ConnectorConfig, RawConfig};
-use sluice_core::json::JsonConverter;
-use sluice_core::offsets::OffsetStore;
-use sluice_core::pipeline::{self, OffsetBackend, PipelineOptions, Sink};
-use sluice_core::topics::{list_topics, LocalTopics, TopicReader};
-use sluice_kafka::{KafkaOffsetStore, KafkaSink, TopicDefaults};
-use sluice_postgres::PostgresSource;
-use tokio::sync::watch;
+use sluice_core::topics::{list_topics, TopicReader};
+use sluice_kafka::TopicDefaults;
+use sluice_worker::store::ConfigStore;
+use sluice_worker::{Destination, Herder};
 
 #[derive(Parser)]
 #[command(
@@ -29,8 +27,20 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run connectors from config files (Debezium/Kafka Connect JSON or .properties), like connect-standalone.
-    Run(RunArgs),
+    /// Run connectors from config files (Debezium/Kafka Connect JSON or .properties), like
+    /// connect-standalone; the REST API is served too. Stops when a connector fails.
+    Run {
+        #[command(flatten)]
+        worker: WorkerArgs,
+        /// Connector config files.
+        #[arg(required = true)]
+        configs: Vec<PathBuf>,
+    },
+    /// A long-running worker managed over the Kafka Connect REST API.
+    Worker {
+        #[command(flatten)]
+        worker: WorkerArgs,
+    },
     /// Read local topics.
     Topics {
         #[command(subcommand)]
@@ -39,39 +49,43 @@ enum Command {
 }
 
 #[derive(Args)]
-struct WorkerArgs {
-    /// Offsets and local topics live here.
+struct DataDir {
+    /// Offsets, connector configs and local topics live here.
     #[arg(long, env = "SLUICE_DATA_DIR")]
     data_dir: Option<PathBuf>,
 }
 
 #[derive(Args)]
-struct RunArgs {
+struct WorkerArgs {
     #[command(flatten)]
-    worker: WorkerArgs,
+    dir: DataDir,
     /// Produce to Kafka at these brokers instead of local topics.
     #[arg(long)]
     bootstrap_servers: Option<String>,
     /// Also print every record as one JSON line on stdout.
     #[arg(long)]
     stdout: bool,
-    /// Worker properties file (data.dir, bootstrap.servers, topic.creation.default.partitions, topic.creation.default.replication.factor).
+    /// Worker properties file (data.dir, bootstrap.servers, offset.storage.topic,
+    /// topic.creation.default.partitions, topic.creation.default.replication.factor, rest.port).
     #[arg(long)]
     worker_config: Option<PathBuf>,
-    /// Connector config files.
-    #[arg(required = true)]
-    configs: Vec<PathBuf>,
+    /// REST API port.
+    #[arg(long)]
+    rest_port: Option<u16>,
+    /// REST API address.
+    #[arg(long, default_value = "127.0.0.1")]
+    rest_bind: String,
 }
 
 #[derive(Subcommand)]
 enum TopicsCommand {
     /// List local topics.
-    List(WorkerArgs),
+    List(DataDir),
     /// Print a local topic's records as JSON lines.
     Tail {
         topic: String,
         #[command(flatten)]
-        worker: WorkerArgs,
+        dir: DataDir,
         /// Start at the first record instead of the end.
         #[arg(long)]
         from_beginning: bool,
@@ -82,6 +96,7 @@ enum TopicsCommand {
 }
 
 const DEFAULT_DATA_DIR: &str = "./sluice-data";
+const DEFAULT_REST_PORT: u16 = 8083;
 
 fn main() {
     tracing_subscriber::fmt()
@@ -110,11 +125,12 @@ fn main() {
 
 async fn run(cli: Cli) -> Result<()> {
     match cli.command {
-        Command::Run(args) => run_connectors(args).await,
+        Command::Run { worker, configs } => run_worker(worker, Some(configs)).await,
+        Command::Worker { worker } => run_worker(worker, None).await,
         Command::Topics {
-            command: TopicsCommand::List(w),
+            command: TopicsCommand::List(d),
         } => {
-            for t in list_topics(&data_dir(&w, None))? {
+            for t in list_topics(&data_dir(&d, None))? {
                 println!("{t}");
             }
             Ok(())
@@ -123,29 +139,29 @@ async fn run(cli: Cli) -> Result<()> {
             command:
                 TopicsCommand::Tail {
                     topic,
-                    worker,
+                    dir,
                     from_beginning,
                     follow,
                 },
-        } => tail(&data_dir(&worker, None), &topic, from_beginning, follow).await,
+        } => tail(&data_dir(&dir, None), &topic, from_beginning, follow).await,
     }
 }
 
-fn data_dir(w: &WorkerArgs, from_file: Option<&str>) -> PathBuf {
-    w.data_dir
+fn data_dir(d: &DataDir, from_file: Option<&str>) -> PathBuf {
+    d.data_dir
         .clone()
         .or_else(|| from_file.map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
 }
 
-struct Worker {
+struct Settings {
     data_dir: PathBuf,
-    bootstrap: Option<String>,
+    destination: Destination,
     offset_topic: String,
-    topic_defaults: TopicDefaults,
+    rest_port: Option<u16>,
 }
 
-fn worker_settings(args: &RunArgs) -> Result<Worker> {
+fn settings(args: &WorkerArgs) -> Result<Settings> {
     let props = match &args.worker_config {
         Some(path) => {
             let text = std::fs::read(path)
@@ -159,115 +175,9 @@ fn worker_settings(args: &RunArgs) -> Result<Worker> {
         }
         None => Default::default(),
     };
-    Ok(Worker {
-        data_dir: data_dir(&args.worker, props.get("data.dir").map(String::as_str)),
-        bootstrap: args
-            .bootstrap_servers
-            .clone()
-            .or_else(|| props.get("bootstrap.servers").cloned()),
-        offset_topic: props
-            .get("offset.storage.topic")
-            .cloned()
-            .unwrap_or_else(|| "connect-offsets".to_owned()),
-        topic_defaults: topic_defaults(|k| props.get(k).cloned())?.unwrap_or_default(),
-    })
-}
-
-async fn run_connectors(args: RunArgs) -> Result<()> {
-    let worker = worker_settings(&args)?;
-    let mut connectors = Vec::new();
-    for path in &args.configs {
-        let raw = RawConfig::from_file(path)?;
-        let parsed = ConnectorConfig::parse(&raw)?;
-        if connectors
-            .iter()
-            .any(|(name, _, _): &(String, ConnectorConfig, _)| *name == raw.name)
-        {
-            bail!(
-                "two connector configs are named {:?}; connector names must be unique",
-                raw.name
-            );
-        }
-        connectors.push((
-            raw.name.clone(),
-            parsed,
-            topic_defaults(|k| raw.get(k).map(str::to_owned))?,
-        ));
-    }
-    std::fs::create_dir_all(&worker.data_dir)
-        .with_context(|| format!("cannot create data dir {}", worker.data_dir.display()))?;
-
-    let (stop_tx, stop_rx) = watch::channel(false);
-    let mut tasks = tokio::task::JoinSet::new();
-    match &worker.bootstrap {
-        // With Kafka, offsets live in Connect's offsets topic next to the records.
-        Some(bootstrap) => {
-            let offsets = Arc::new(KafkaOffsetStore::open(bootstrap, &worker.offset_topic).await?);
-            for (name, config, defaults) in connectors {
-                let (bootstrap, defaults) =
-                    (bootstrap.clone(), defaults.unwrap_or(worker.topic_defaults));
-                let sink = move || Ok(KafkaSink::new(&bootstrap, defaults)?);
-                let stop = stop_rx.clone();
-                tasks.spawn(run_connector(
-                    name,
-                    config,
-                    sink,
-                    offsets.clone(),
-                    args.stdout,
-                    stop,
-                ));
-            }
-        }
-        None => {
-            let offsets = Arc::new(OffsetStore::open(&worker.data_dir)?);
-            for (name, config, _) in connectors {
-                let data_dir = worker.data_dir.clone();
-                let sink = move || Ok(LocalTopics::open(&data_dir)?);
-                let stop = stop_rx.clone();
-                tasks.spawn(run_connector(
-                    name,
-                    config,
-                    sink,
-                    offsets.clone(),
-                    args.stdout,
-                    stop,
-                ));
-            }
-        }
-    }
-
-    let mut failed = None;
-    loop {
-        tokio::select! {
-            _ = tokio::signal::ctrl_c() => {
-                tracing::info!("stopping");
-                let _ = stop_tx.send(true);
-            }
-            done = tasks.join_next() => match done {
-                None => break,
-                Some(Ok((name, Ok(())))) => tracing::info!(connector = %name, "connector stopped"),
-                Some(Ok((name, Err(e)))) => {
-                    tracing::error!(connector = %name, "connector failed: {e:#}");
-                    failed.get_or_insert_with(|| format!("connector {name} failed: {e:#}"));
-                    let _ = stop_tx.send(true);
-                }
-                Some(Err(e)) => {
-                    failed.get_or_insert_with(|| format!("a connector task ended abnormally: {e}"));
-                    let _ = stop_tx.send(true);
-                }
-            }
-        }
-    }
-    match failed {
-        Some(msg) => bail!(msg),
-        None => Ok(()),
-    }
-}
-
-/// Connect's `topic.creation.default.*` (KIP-158), from a connector (which wins) or the worker.
-fn topic_defaults(get: impl Fn(&str) -> Option<String>) -> Result<Option<TopicDefaults>> {
-    let int = |key: &str| -> Result<Option<i32>> {
-        get(key)
+    let int = |key: &str| -> Result<Option<i64>> {
+        props
+            .get(key)
             .map(|v| {
                 v.trim().parse().map_err(|_| {
                     anyhow::anyhow!(
@@ -277,54 +187,116 @@ fn topic_defaults(get: impl Fn(&str) -> Option<String>) -> Result<Option<TopicDe
             })
             .transpose()
     };
-    let partitions = int("topic.creation.default.partitions")?;
-    let replication = int("topic.creation.default.replication.factor")?;
-    if partitions.is_none() && replication.is_none() {
-        return Ok(None);
-    }
-    Ok(Some(TopicDefaults {
-        partitions: partitions.unwrap_or(1),
-        replication_factor: replication.unwrap_or(1),
-    }))
+    let data_dir = data_dir(&args.dir, props.get("data.dir").map(String::as_str));
+    let bootstrap = args
+        .bootstrap_servers
+        .clone()
+        .or_else(|| props.get("bootstrap.servers").cloned());
+    let destination = match bootstrap {
+        Some(bootstrap) => Destination::Kafka {
+            bootstrap,
+            defaults: TopicDefaults {
+                partitions: int("topic.creation.default.partitions")?.unwrap_or(1) as i32,
+                replication_factor: int("topic.creation.default.replication.factor")?.unwrap_or(1)
+                    as i32,
+            },
+        },
+        None => Destination::Local {
+            data_dir: data_dir.clone(),
+        },
+    };
+    Ok(Settings {
+        data_dir,
+        destination,
+        offset_topic: props
+            .get("offset.storage.topic")
+            .cloned()
+            .unwrap_or_else(|| "connect-offsets".into()),
+        rest_port: args.rest_port.or(int("rest.port")?.map(|p| p as u16)),
+    })
 }
 
-/// Runs one connector to its end; returns its name with the outcome.
-async fn run_connector<K: Sink, O: OffsetBackend>(
-    name: String,
-    config: ConnectorConfig,
-    sink: impl FnOnce() -> Result<K>,
-    offsets: Arc<O>,
-    stdout: bool,
-    stop: watch::Receiver<bool>,
-) -> (String, Result<()>) {
-    let result = async {
-        let mut sink = sink()?;
-        match config {
-            ConnectorConfig::Postgres(cfg) => {
-                let opts = PipelineOptions {
-                    connector: name.clone(),
-                    key_converter: JsonConverter {
-                        schemas_enable: cfg.key_schemas_enable,
-                    },
-                    value_converter: JsonConverter {
-                        schemas_enable: cfg.value_schemas_enable,
-                    },
-                    stdout,
-                };
-                let stored = offsets
-                    .get(&name, &sluice_postgres::source::source_partition(&cfg))
-                    .await
-                    .map_err(|e| anyhow::anyhow!("cannot read the stored offsets: {e}"))?;
-                let mut source = PostgresSource::start(*cfg, stored).await?;
-                pipeline::run(opts, &mut source, &mut sink, offsets.as_ref(), stop).await?;
-                sink.flush().await.map_err(|e| anyhow::anyhow!(e))?;
-                source.stop().await?;
-                Ok(())
+async fn run_worker(args: WorkerArgs, files: Option<Vec<PathBuf>>) -> Result<()> {
+    let settings = settings(&args)?;
+    // Config files are checked before anything starts, every problem listed.
+    let mut from_files = Vec::new();
+    for path in files.iter().flatten() {
+        let raw = RawConfig::from_file(path)?;
+        ConnectorConfig::parse(&raw)?;
+        if from_files.iter().any(|r: &RawConfig| r.name == raw.name) {
+            bail!(
+                "two connector configs are named {:?}; connector names must be unique",
+                raw.name
+            );
+        }
+        from_files.push(raw);
+    }
+    std::fs::create_dir_all(&settings.data_dir)
+        .with_context(|| format!("cannot create data dir {}", settings.data_dir.display()))?;
+    let offsets = settings
+        .destination
+        .offsets(&settings.data_dir, &settings.offset_topic)
+        .await
+        .map_err(|e| anyhow::anyhow!(e))?;
+    let store = ConfigStore::open(&settings.data_dir)?;
+
+    let port = settings.rest_port.unwrap_or(DEFAULT_REST_PORT);
+    let addr: SocketAddr = format!("{}:{port}", args.rest_bind)
+        .parse()
+        .with_context(|| format!("--rest-bind {} is not an IP address", args.rest_bind))?;
+    let listener = match tokio::net::TcpListener::bind(addr).await {
+        Ok(l) => Some(l),
+        // `run` works without its REST API (e.g. several standalone runs on one host);
+        // a worker has no other way to be driven.
+        Err(e) if files.is_some() && settings.rest_port.is_none() => {
+            tracing::warn!("REST API not served: cannot listen on {addr}: {e}");
+            None
+        }
+        Err(e) => bail!("cannot listen on {addr} for the REST API: {e}"),
+    };
+    let worker_id = listener
+        .as_ref()
+        .and_then(|l| l.local_addr().ok())
+        .map_or_else(|| "standalone".to_owned(), |a| a.to_string());
+
+    let mut herder = Herder::new(
+        worker_id.clone(),
+        settings.destination.clone(),
+        offsets,
+        store,
+        args.stdout,
+    );
+    let mut failures = herder.report_failures();
+    let herder = Arc::new(herder);
+    if files.is_none() {
+        herder.resume_stored().await?;
+    }
+    for raw in from_files {
+        herder
+            .put_config(&raw.name.clone(), raw.props, false)
+            .await?;
+    }
+    if let Some(listener) = listener {
+        tracing::info!("REST API on http://{worker_id}");
+        let app = sluice_worker::rest::router(herder.clone(), None);
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).await {
+                tracing::error!("REST API stopped: {e}");
             }
+        });
+    }
+
+    let result = tokio::select! {
+        _ = tokio::signal::ctrl_c() => {
+            tracing::info!("stopping");
+            Ok(())
+        }
+        Some((name, error)) = failures.recv(), if files.is_some() => {
+            Err(anyhow::anyhow!("connector {name} failed: {error}"))
         }
     };
-    let result = result.await;
-    (name, result)
+    herder.shutdown().await;
+    result
 }
 
 async fn tail(data_dir: &Path, topic: &str, from_beginning: bool, follow: bool) -> Result<()> {

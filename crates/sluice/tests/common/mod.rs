@@ -203,6 +203,50 @@ impl Sluice {
         }
     }
 
+    /// Starts `sluice worker` on a free port; returns the REST base URL.
+    pub fn start_worker(&mut self, extra_args: &[&str]) -> String {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let mut args: Vec<String> = vec![
+            "worker".into(),
+            "--data-dir".into(),
+            self.data_dir().display().to_string(),
+            "--rest-port".into(),
+            port.to_string(),
+        ];
+        args.extend(extra_args.iter().map(|s| s.to_string()));
+        self.spawn(&args);
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", port)).is_err() {
+            assert!(
+                Instant::now() < deadline,
+                "worker did not listen\n{}",
+                self.log_text()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        format!("http://127.0.0.1:{port}")
+    }
+
+    fn spawn(&mut self, args: &[String]) {
+        let log = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.log)
+            .unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+            .args(args)
+            .env("SLUICE_LOG", "info,sluice_postgres=debug")
+            .stdout(std::fs::File::create(self.dir.join("stdout.jsonl")).unwrap())
+            .stderr(log)
+            .spawn()
+            .expect("start sluice");
+        self.child = Some(child);
+    }
+
     /// Writes the connector configs and starts `sluice run` on them.
     pub fn start(&mut self, configs: &[Json], extra_args: &[&str]) {
         let mut args: Vec<String> = vec![
@@ -216,19 +260,7 @@ impl Sluice {
             std::fs::write(&path, serde_json::to_vec_pretty(c).unwrap()).unwrap();
             args.push(path.display().to_string());
         }
-        let log = std::fs::OpenOptions::new()
-            .create(true)
-            .append(true)
-            .open(&self.log)
-            .unwrap();
-        let child = Command::new(env!("CARGO_BIN_EXE_sluice"))
-            .args(&args)
-            .env("SLUICE_LOG", "info,sluice_postgres=debug")
-            .stdout(std::fs::File::create(self.dir.join("stdout.jsonl")).unwrap())
-            .stderr(log)
-            .spawn()
-            .expect("start sluice");
-        self.child = Some(child);
+        self.spawn(&args);
     }
 
     /// Waits until the connector streams (its snapshot, if any, is done).

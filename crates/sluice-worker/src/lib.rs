@@ -1,0 +1,11 @@
+//! The worker around the pipelines: connectors created, updated, paused, resumed, stopped and
+//! deleted at run time, their configs and target states persisted, and the Kafka Connect
+//! REST API that drives it all.
+
+pub mod herder;
+pub mod rest;
+pub mod runner;
+pub mod store;
+
+pub use herder::{Herder, HerderError};
+pub use runner::Destination;
