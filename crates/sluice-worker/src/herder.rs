@@ -318,6 +318,16 @@ impl Herder {
         }));
     }
 
+    pub fn store_url(&self) -> String {
+        match &self.destination {
+            Destination::Kafka { bootstrap, .. } => format!("kafka://{bootstrap}"),
+            Destination::Local { data_dir } => {
+                let abs = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.clone());
+                format!("file://{}", abs.display())
+            }
+        }
+    }
+
     pub async fn names(&self) -> Vec<String> {
         self.connectors.lock().await.keys().cloned().collect()
     }

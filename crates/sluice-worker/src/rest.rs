@@ -102,10 +102,15 @@ fn props_from(value: &Value) -> ApiResult<BTreeMap<String, String>> {
         .collect()
 }
 
-async fn root() -> Json<Value> {
-    Json(
-        json!({"version": env!("CARGO_PKG_VERSION"), "commit": "sluice", "kafka_cluster_id": "sluice"}),
-    )
+/// Connect's `GET /`, plus where this worker writes (`store`: `kafka://<bootstrap>` or
+/// `file://<data dir>`) so clients can check they talk to the worker they mean.
+async fn root(State(h): State<AppState>) -> Json<Value> {
+    Json(json!({
+        "version": env!("CARGO_PKG_VERSION"),
+        "commit": "sluice",
+        "kafka_cluster_id": "sluice",
+        "store": h.store_url(),
+    }))
 }
 
 async fn plugins() -> Json<Value> {
