@@ -3,6 +3,7 @@
 
 pub mod data;
 pub mod json;
+pub mod metrics;
 pub mod offsets;
 pub mod pipeline;
 pub mod record;

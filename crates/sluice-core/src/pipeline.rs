@@ -6,12 +6,12 @@
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::io::Write;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::sync::watch;
 
 use crate::json::JsonConverter;
+use crate::metrics as m;
 use crate::offsets::OffsetStore;
 use crate::record::{
     Json, ProducerRecord, RecordPosition, SourceBatch, SourceOffset, SourceRecord,
@@ -131,12 +131,9 @@ pub enum TaskControl {
     Stop,
 }
 
-/// Counters a running task keeps, read by the REST API and metrics.
+/// What a running task reports to the REST API (counters go to `metrics`).
 #[derive(Debug, Default)]
 pub struct TaskStats {
-    pub records_polled: AtomicU64,
-    pub records_written: AtomicU64,
-    pub batches_committed: AtomicU64,
     /// Topics this connector has written to (Connect's `/connectors/{name}/topics`).
     pub topics: Mutex<BTreeSet<String>>,
 }
@@ -192,18 +189,15 @@ pub async fn run<S: Source, K: Sink, O: OffsetBackend>(
             },
             batch = source.poll() => batch.map_err(PipelineError::Source)?,
         };
-        let stats = &opts.stats;
+        let label = [("connector", opts.connector.clone())];
         if !batch.records.is_empty() {
-            stats
-                .records_polled
-                .fetch_add(batch.records.len() as u64, Ordering::Relaxed);
+            metrics::counter!(m::EVENTS_SEEN, &label).increment(batch.records.len() as u64);
+            metrics::histogram!(m::BATCH_SIZE, &label).record(batch.records.len() as f64);
             let records: Vec<ProducerRecord> =
                 batch.records.iter().map(|r| convert(r, &opts)).collect();
             let positions = sink.write(&records).await.map_err(PipelineError::Sink)?;
-            stats
-                .records_written
-                .fetch_add(records.len() as u64, Ordering::Relaxed);
-            stats.record_topics(&records);
+            metrics::counter!(m::RECORDS_WRITTEN, &label).increment(records.len() as u64);
+            opts.stats.record_topics(&records);
             if opts.stdout {
                 print_lines(&records, &positions, &mut line);
             }
@@ -218,9 +212,19 @@ pub async fn run<S: Source, K: Sink, O: OffsetBackend>(
                 .commit(&offset)
                 .await
                 .map_err(PipelineError::Source)?;
-            stats.batches_committed.fetch_add(1, Ordering::Relaxed);
+            metrics::counter!(m::OFFSET_COMMITS, &label).increment(1);
+            if let Some(ts) = batch.source_ts_ms {
+                let behind = now_ms().saturating_sub(ts).max(0);
+                metrics::gauge!(m::MS_BEHIND_SOURCE, &label).set(behind as f64);
+            }
         }
     }
+}
+
+fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as i64)
 }
 
 fn print_lines(records: &[ProducerRecord], positions: &[RecordPosition], line: &mut Vec<u8>) {

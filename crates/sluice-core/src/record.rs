@@ -48,6 +48,8 @@ pub struct SourceOffset {
 pub struct SourceBatch {
     pub records: Vec<SourceRecord>,
     pub offset: Option<SourceOffset>,
+    /// When the newest change in the batch was committed in the source (ms since epoch).
+    pub source_ts_ms: Option<i64>,
 }
 
 /// Where a sink put a record: the partition, and the offset when known at write time.

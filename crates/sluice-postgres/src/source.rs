@@ -16,6 +16,7 @@ use futures_util::FutureExt;
 use pgwire_replication::{Lsn, ReplicationClient, ReplicationConfig, ReplicationEvent, TlsConfig};
 use serde_json::{json, Value as Json};
 use sluice_config::postgres::{PostgresConfig, PublicationAutocreateMode, SnapshotMode};
+use sluice_core::metrics as m;
 use sluice_core::pipeline::{BoxError, Source};
 use sluice_core::record::{SourceBatch, SourceOffset, SourceRecord};
 use tokio_postgres::Client;
@@ -36,6 +37,14 @@ pub struct PostgresSource {
     partition: Json,
     heartbeat: Option<(Heartbeat, tokio::time::Interval)>,
     phase: Phase,
+    /// Samples the slot's WAL gauges while the source lives (also while paused).
+    slot_sampler: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for PostgresSource {
+    fn drop(&mut self) {
+        self.slot_sampler.abort();
+    }
 }
 
 enum Phase {
@@ -55,6 +64,7 @@ struct SnapshotState {
     consistent_point: u64,
     tx_id: i64,
     started_us: i64,
+    rows_in_table: u64,
 }
 
 struct StreamState {
@@ -158,6 +168,7 @@ impl PostgresSource {
             client,
             heartbeat,
             phase: Phase::Finished,
+            slot_sampler: tokio::spawn(sample_slot(cfg.clone())),
             cfg,
         };
         if need_snapshot {
@@ -223,6 +234,7 @@ impl PostgresSource {
             events.push(Arc::new(TableEvents::new(t.clone(), &cfg, &self.shared)?));
         }
         tracing::info!(slot = %cfg.slot_name, lsn = %Lsn(consistent_point), tables = events.len(), "snapshot started");
+        metrics::gauge!(m::SNAPSHOT_RUNNING, "connector" => cfg.name.clone()).set(1.0);
         Ok(SnapshotState {
             tables: events,
             index: 0,
@@ -232,6 +244,7 @@ impl PostgresSource {
             consistent_point,
             tx_id,
             started_us: now_us(),
+            rows_in_table: 0,
         })
     }
 
@@ -275,7 +288,11 @@ impl PostgresSource {
                 st.ahead = copy.next_row().await?;
                 st.copy = Some(copy);
                 st.first_of_table = true;
-                tracing::info!(table = %table.table.full_name(), "snapshotting table");
+                st.rows_in_table = 0;
+                let estimate = estimated_rows(&self.client, table.table.oid).await;
+                metrics::gauge!(m::SNAPSHOT_ROWS_ESTIMATED, &table_label(&self.cfg, &table))
+                    .set(estimate as f64);
+                tracing::info!(table = %table.table.full_name(), estimated_rows = estimate, "snapshotting table");
             }
             let Some(copy) = st.copy.as_mut() else {
                 continue;
@@ -293,6 +310,14 @@ impl PostgresSource {
                 st.index + 1 == st.tables.len(),
             );
             st.first_of_table = false;
+            st.rows_in_table += 1;
+            if st.rows_in_table % 10_000 == 0 || st.ahead.is_none() {
+                metrics::gauge!(m::SNAPSHOT_ROWS_SCANNED, &table_label(&self.cfg, &table))
+                    .set(st.rows_in_table as f64);
+                if st.rows_in_table % 100_000 == 0 {
+                    tracing::info!(table = %table.table.full_name(), rows = st.rows_in_table, "snapshot progress");
+                }
+            }
             let after = row_from_copy(&table, &row)?;
             let pos = SourcePosition {
                 ts_us: st.started_us,
@@ -318,6 +343,7 @@ impl PostgresSource {
                 .await
                 .map_err(query_error("ending the snapshot transaction"))?;
             tracing::info!("snapshot completed");
+            metrics::gauge!(m::SNAPSHOT_RUNNING, "connector" => self.cfg.name.clone()).set(0.0);
             self.phase = if cfg_only_snapshot(&self.cfg) {
                 Phase::Finished
             } else {
@@ -327,6 +353,7 @@ impl PostgresSource {
         Ok(SourceBatch {
             records,
             offset: Some(self.offset(offset)),
+            source_ts_ms: None,
         })
     }
 
@@ -399,6 +426,8 @@ impl PostgresSource {
                             Some(commit_time_micros + PG_EPOCH_OFFSET_US),
                         ),
                     });
+                    batch.source_ts_ms =
+                        Some((commit_time_micros + PG_EPOCH_OFFSET_US).div_euclid(1000));
                     if batch.records.len() >= self.cfg.max_batch_size {
                         return Ok(batch);
                     }
@@ -463,6 +492,8 @@ impl PostgresSource {
                     return Ok(());
                 };
                 if cfg.skipped.create {
+                    metrics::counter!(m::EVENTS_FILTERED, "connector" => cfg.name.clone())
+                        .increment(1);
                     return Ok(());
                 }
                 let after = tuple_row(&table, &st.relation_columns[&relation_id], &new, false)?;
@@ -514,6 +545,8 @@ impl PostgresSource {
                     return Ok(());
                 };
                 if cfg.skipped.delete {
+                    metrics::counter!(m::EVENTS_FILTERED, "connector" => cfg.name.clone())
+                        .increment(1);
                     return Ok(());
                 }
                 let names = &st.relation_columns[&relation_id];
@@ -528,6 +561,8 @@ impl PostgresSource {
             }
             LogicalMessage::Truncate { relation_ids, .. } => {
                 if cfg.skipped.truncate {
+                    metrics::counter!(m::EVENTS_FILTERED, "connector" => cfg.name.clone())
+                        .increment(1);
                     return Ok(());
                 }
                 for id in relation_ids {
@@ -542,8 +577,8 @@ impl PostgresSource {
     }
 
     /// Drops the slot when `slot.drop.on.stop` asks for it (on a clean stop only).
-    pub async fn stop(self) -> Result<(), PostgresError> {
-        if let Phase::Stream(mut st) = self.phase {
+    pub async fn stop(mut self) -> Result<(), PostgresError> {
+        if let Phase::Stream(st) = &mut self.phase {
             let _ = st.repl.shutdown().await;
         }
         if self.cfg.slot_drop_on_stop {
@@ -580,6 +615,61 @@ impl Source for PostgresSource {
             st.repl.update_applied_lsn(Lsn(lsn));
         }
         Ok(())
+    }
+}
+
+fn table_label(cfg: &PostgresConfig, table: &TableEvents) -> [(&'static str, String); 2] {
+    [
+        ("connector", cfg.name.clone()),
+        ("table", table.table.full_name()),
+    ]
+}
+
+/// The planner's row estimate (`reltuples`), for snapshot progress; 0 when unknown.
+async fn estimated_rows(client: &Client, oid: u32) -> i64 {
+    client
+        .query_one(
+            "SELECT greatest(reltuples, 0)::int8 FROM pg_class WHERE oid = $1",
+            &[&oid],
+        )
+        .await
+        .map_or(0, |r| r.get(0))
+}
+
+/// Every few seconds, how much WAL the slot holds back on the server. Runs on its own
+/// connection so the gauges keep moving while the connector is paused.
+async fn sample_slot(cfg: Arc<PostgresConfig>) {
+    let labels = [
+        ("connector", cfg.name.clone()),
+        ("slot", cfg.slot_name.clone()),
+    ];
+    let mut client = None;
+    let mut tick = tokio::time::interval(Duration::from_secs(2));
+    loop {
+        tick.tick().await;
+        if client.is_none() {
+            client = catalog::connect(&cfg).await.ok();
+        }
+        let Some(c) = &client else { continue };
+        let row = c
+            .query_opt(
+                "SELECT (pg_current_wal_lsn() - restart_lsn)::int8, (pg_current_wal_lsn() - confirmed_flush_lsn)::int8
+                 FROM pg_replication_slots WHERE slot_name = $1",
+                &[&cfg.slot_name],
+            )
+            .await;
+        match row {
+            Ok(Some(r)) => {
+                let retained: Option<i64> = r.get(0);
+                let lag: Option<i64> = r.get(1);
+                metrics::gauge!(m::SLOT_RETAINED_WAL_BYTES, &labels)
+                    .set(retained.unwrap_or(0) as f64);
+                metrics::gauge!(m::SLOT_CONFIRMED_FLUSH_LAG_BYTES, &labels)
+                    .set(lag.unwrap_or(0) as f64);
+            }
+            Ok(None) => {}
+            Err(_) => client = None,
+        }
     }
 }
 

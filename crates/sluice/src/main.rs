@@ -278,7 +278,7 @@ async fn run_worker(args: WorkerArgs, files: Option<Vec<PathBuf>>) -> Result<()>
     }
     if let Some(listener) = listener {
         tracing::info!("REST API on http://{worker_id}");
-        let app = sluice_worker::rest::router(herder.clone(), None);
+        let app = sluice_worker::rest::router(herder.clone(), Some(prometheus()?));
         tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
                 tracing::error!("REST API stopped: {e}");
@@ -297,6 +297,22 @@ async fn run_worker(args: WorkerArgs, files: Option<Vec<PathBuf>>) -> Result<()>
     };
     herder.shutdown().await;
     result
+}
+
+/// Installs the Prometheus recorder behind the `metrics` facade; returns what renders `/metrics`.
+fn prometheus() -> Result<Arc<dyn Fn() -> String + Send + Sync>> {
+    let handle = metrics_exporter_prometheus::PrometheusBuilder::new()
+        .install_recorder()
+        .context("cannot install the metrics recorder")?;
+    let upkeep = handle.clone();
+    // Without the exporter's own HTTP listener, histograms need their periodic upkeep here.
+    tokio::spawn(async move {
+        loop {
+            tokio::time::sleep(Duration::from_secs(5)).await;
+            upkeep.run_upkeep();
+        }
+    });
+    Ok(Arc::new(move || handle.render()))
 }
 
 async fn tail(data_dir: &Path, topic: &str, from_beginning: bool, follow: bool) -> Result<()> {
