@@ -31,7 +31,7 @@ pub enum KafkaSinkError {
         bootstrap: String,
         reason: String,
     },
-    #[error("cannot read offsets from topic {topic} on {bootstrap}: {reason}")]
+    #[error("cannot read topic {topic} on {bootstrap}: {reason}")]
     ReadOffsets {
         topic: String,
         bootstrap: String,
@@ -205,45 +205,62 @@ impl Drop for KafkaSink {
     }
 }
 
-/// Source offsets in Connect's `connect-offsets` topic, in Connect's own format (key
-/// `["<connector>",{partition}]`, value the offset map, both JSON without schemas), so
-/// offsets move between Sluice and a Connect cluster.
-pub struct KafkaOffsetStore {
+/// A record's key and value bytes.
+pub type KeyValue = (Vec<u8>, Vec<u8>);
+
+/// One of Connect's internal topics (`connect-offsets`, `connect-configs`, `connect-status`)
+/// read as a key → latest value log: a null value deletes the key, as compaction would.
+/// Tansu has no compaction, so reading means scanning from the start.
+pub struct InternalTopic {
     bootstrap: String,
     topic: String,
     producer: FutureProducer,
 }
 
-impl KafkaOffsetStore {
+impl InternalTopic {
     pub async fn open(bootstrap: &str, topic: &str) -> Result<Self, KafkaSinkError> {
-        let client_err = |e: KafkaError| KafkaSinkError::Client {
-            bootstrap: bootstrap.to_owned(),
-            reason: e.to_string(),
-        };
         let producer: FutureProducer = ClientConfig::new()
             .set("bootstrap.servers", bootstrap)
             .set("enable.idempotence", "true")
             .set("acks", "all")
-            .set("client.id", "sluice-offsets")
+            .set("client.id", "sluice-internal")
             .create()
-            .map_err(client_err)?;
+            .map_err(|e: KafkaError| KafkaSinkError::Client {
+                bootstrap: bootstrap.to_owned(),
+                reason: e.to_string(),
+            })?;
         let mut sink = KafkaSink::new(bootstrap, TopicDefaults::default())?;
         sink.ensure_topic(topic).await?;
-        Ok(KafkaOffsetStore {
+        Ok(InternalTopic {
             bootstrap: bootstrap.to_owned(),
             topic: topic.to_owned(),
             producer,
         })
     }
 
-    fn key(connector: &str, partition: &Json) -> Vec<u8> {
-        let key = Json::Array(vec![connector.into(), partition.clone()]);
-        key.to_string().into_bytes()
+    /// Durably writes `key` → `value` (`None`: a tombstone).
+    pub async fn put(&self, key: &[u8], value: Option<&[u8]>) -> Result<(), KafkaSinkError> {
+        let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&self.topic).key(key);
+        if let Some(v) = value {
+            record = record.payload(v);
+        }
+        self.producer
+            .send(record, Duration::from_secs(60))
+            .await
+            .map_err(|(source, _)| KafkaSinkError::Produce {
+                topic: self.topic.clone(),
+                bootstrap: self.bootstrap.clone(),
+                reason: source.to_string(),
+            })?;
+        Ok(())
     }
 
-    /// Reads the topic from the start to its end: the latest offset of every source partition
-    /// of `connector` (a null value deletes it, as Connect writes on reset).
-    fn read_all(&self, connector: &str) -> Result<Vec<SourceOffset>, KafkaSinkError> {
+    /// The latest value of every live key, in first-written order.
+    pub async fn read_all(&self) -> Result<Vec<KeyValue>, KafkaSinkError> {
+        tokio::task::block_in_place(|| self.scan())
+    }
+
+    fn scan(&self) -> Result<Vec<KeyValue>, KafkaSinkError> {
         use rdkafka::consumer::{BaseConsumer, Consumer};
         use rdkafka::{Message, Offset, TopicPartitionList};
         let client_err = |e: KafkaError| KafkaSinkError::Client {
@@ -252,7 +269,7 @@ impl KafkaOffsetStore {
         };
         let consumer: BaseConsumer = ClientConfig::new()
             .set("bootstrap.servers", &self.bootstrap)
-            .set("group.id", "sluice-offsets-reader")
+            .set("group.id", "sluice-internal-reader")
             .set("enable.auto.commit", "false")
             .set("fetch.wait.max.ms", "10")
             .create()
@@ -264,7 +281,7 @@ impl KafkaOffsetStore {
         tpl.add_partition_offset(&self.topic, 0, Offset::Beginning)
             .map_err(client_err)?;
         consumer.assign(&tpl).map_err(client_err)?;
-        let mut found: Vec<SourceOffset> = Vec::new();
+        let mut live: Vec<KeyValue> = Vec::new();
         let mut next = 0;
         let deadline = std::time::Instant::now() + Duration::from_secs(60);
         while next < high {
@@ -278,32 +295,45 @@ impl KafkaOffsetStore {
             match consumer.poll(Duration::from_millis(200)) {
                 Some(Ok(m)) => {
                     next = m.offset() + 1;
-                    let key: Option<Json> = m.key().and_then(|k| serde_json::from_slice(k).ok());
-                    let Some(Json::Array(key)) = key else {
-                        continue;
-                    };
-                    if key.len() != 2 || key[0].as_str() != Some(connector) {
-                        continue;
-                    }
-                    found.retain(|o| o.partition != key[1]);
-                    if let Some(offset) = m.payload().and_then(|p| serde_json::from_slice(p).ok()) {
-                        found.push(SourceOffset {
-                            partition: key[1].clone(),
-                            offset,
-                        });
+                    let Some(key) = m.key() else { continue };
+                    match (live.iter_mut().find(|(k, _)| k == key), m.payload()) {
+                        (Some(entry), Some(v)) => entry.1 = v.to_vec(),
+                        (None, Some(v)) => live.push((key.to_vec(), v.to_vec())),
+                        (_, None) => live.retain(|(k, _)| k != key),
                     }
                 }
                 Some(Err(e)) => return Err(client_err(e)),
                 None => {}
             }
         }
-        Ok(found)
+        Ok(live)
+    }
+}
+
+/// Source offsets in Connect's `connect-offsets` topic, in Connect's own format (key
+/// `["<connector>",{partition}]`, value the offset map, both JSON without schemas), so
+/// offsets move between Sluice and a Connect cluster.
+pub struct KafkaOffsetStore {
+    log: InternalTopic,
+}
+
+impl KafkaOffsetStore {
+    pub async fn open(bootstrap: &str, topic: &str) -> Result<Self, KafkaSinkError> {
+        Ok(KafkaOffsetStore {
+            log: InternalTopic::open(bootstrap, topic).await?,
+        })
+    }
+
+    fn key(connector: &str, partition: &Json) -> Vec<u8> {
+        Json::Array(vec![connector.into(), partition.clone()])
+            .to_string()
+            .into_bytes()
     }
 }
 
 impl OffsetBackend for KafkaOffsetStore {
     async fn get(&self, connector: &str, partition: &Json) -> Result<Option<Json>, BoxError> {
-        let all = tokio::task::block_in_place(|| self.read_all(connector))?;
+        let all = self.list(connector).await?;
         Ok(all
             .into_iter()
             .find(|o| &o.partition == partition)
@@ -311,40 +341,37 @@ impl OffsetBackend for KafkaOffsetStore {
     }
 
     async fn list(&self, connector: &str) -> Result<Vec<SourceOffset>, BoxError> {
-        Ok(tokio::task::block_in_place(|| self.read_all(connector))?)
+        let mut out = Vec::new();
+        for (key, value) in self.log.read_all().await? {
+            let (Ok(Json::Array(key)), Ok(offset)) =
+                (serde_json::from_slice(&key), serde_json::from_slice(&value))
+            else {
+                continue;
+            };
+            if key.len() == 2 && key[0].as_str() == Some(connector) {
+                out.push(SourceOffset {
+                    partition: key[1].clone(),
+                    offset,
+                });
+            }
+        }
+        Ok(out)
     }
 
     async fn clear(&self, connector: &str) -> Result<(), BoxError> {
-        for o in OffsetBackend::list(self, connector).await? {
-            let key = Self::key(connector, &o.partition);
-            let record: FutureRecord<'_, [u8], [u8]> =
-                FutureRecord::to(&self.topic).key(key.as_slice());
-            self.producer
-                .send(record, Duration::from_secs(60))
-                .await
-                .map_err(|(source, _)| KafkaSinkError::Produce {
-                    topic: self.topic.clone(),
-                    bootstrap: self.bootstrap.clone(),
-                    reason: source.to_string(),
-                })?;
+        for o in self.list(connector).await? {
+            self.log
+                .put(&Self::key(connector, &o.partition), None)
+                .await?;
         }
         Ok(())
     }
 
     async fn commit(&self, connector: &str, offset: &SourceOffset) -> Result<(), BoxError> {
-        let key = Self::key(connector, &offset.partition);
         let value = offset.offset.to_string().into_bytes();
-        let record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&self.topic)
-            .key(key.as_slice())
-            .payload(value.as_slice());
-        self.producer
-            .send(record, Duration::from_secs(60))
-            .await
-            .map_err(|(source, _)| KafkaSinkError::Produce {
-                topic: self.topic.clone(),
-                bootstrap: self.bootstrap.clone(),
-                reason: source.to_string(),
-            })?;
+        self.log
+            .put(&Self::key(connector, &offset.partition), Some(&value))
+            .await?;
         Ok(())
     }
 }

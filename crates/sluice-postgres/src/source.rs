@@ -214,7 +214,7 @@ impl PostgresSource {
         let snapshot_name = snapshot_name.unwrap_or_default();
         self.client
             .batch_execute(&format!(
-                "BEGIN ISOLATION LEVEL REPEATABLE READ; SET TRANSACTION SNAPSHOT '{}'",
+                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '{}'",
                 snapshot_name.replace('\'', "''")
             ))
             .await
@@ -225,7 +225,9 @@ impl PostgresSource {
         }
         let row = self
             .client
-            .query_one("SELECT txid_current()", &[])
+            // The snapshot's xmin, not txid_current(): an assigned xid would make every other
+            // connector's CREATE_REPLICATION_SLOT wait for this whole snapshot to end.
+            .query_one("SELECT txid_snapshot_xmin(txid_current_snapshot())", &[])
             .await
             .map_err(query_error("reading the snapshot transaction id"))?;
         let tx_id: i64 = row.get(0);
@@ -284,15 +286,16 @@ impl PostgresSource {
         while records.len() < self.cfg.max_batch_size && st.index < st.tables.len() {
             let table = st.tables[st.index].clone();
             if st.copy.is_none() {
+                // Before the COPY: the connection answers nothing else until it is read out.
+                let estimate = estimated_rows(&self.client, table.table.oid).await;
+                metrics::gauge!(m::SNAPSHOT_ROWS_ESTIMATED, &table_label(&self.cfg, &table))
+                    .set(estimate as f64);
+                tracing::info!(table = %table.table.full_name(), estimated_rows = estimate, "snapshotting table");
                 let mut copy = TableCopy::start(&self.client, &table).await?;
                 st.ahead = copy.next_row().await?;
                 st.copy = Some(copy);
                 st.first_of_table = true;
                 st.rows_in_table = 0;
-                let estimate = estimated_rows(&self.client, table.table.oid).await;
-                metrics::gauge!(m::SNAPSHOT_ROWS_ESTIMATED, &table_label(&self.cfg, &table))
-                    .set(estimate as f64);
-                tracing::info!(table = %table.table.full_name(), estimated_rows = estimate, "snapshotting table");
             }
             let Some(copy) = st.copy.as_mut() else {
                 continue;

@@ -69,7 +69,7 @@ pub struct Herder {
     worker_id: String,
     destination: Destination,
     offsets: Arc<Offsets>,
-    store: ConfigStore,
+    store: Arc<ConfigStore>,
     stdout: bool,
     connectors: Mutex<BTreeMap<String, Connector>>,
     /// Told of every task failure (`sluice run` exits on one).
@@ -92,7 +92,7 @@ impl Herder {
             worker_id,
             destination,
             offsets: Arc::new(offsets),
-            store,
+            store: Arc::new(store),
             stdout,
             connectors: Mutex::new(BTreeMap::new()),
             failures: None,
@@ -111,6 +111,7 @@ impl Herder {
         let stored = self
             .store
             .load_all()
+            .await
             .map_err(|e| HerderError::Internal(e.to_string()))?;
         for s in stored {
             let raw = RawConfig {
@@ -164,11 +165,14 @@ impl Herder {
         if must_be_new && existing.is_some() {
             return Err(HerderError::Conflict(name.to_owned()));
         }
-        if let Some(old) = existing {
-            for (k, v) in props.iter_mut() {
-                if is_secret_key(k) && v == MASK {
-                    if let Some(stored) = old.raw.props.get(k) {
-                        v.clone_from(stored);
+        for (k, v) in props.iter_mut() {
+            if is_secret_key(k) && v == MASK {
+                match existing.and_then(|old| old.raw.props.get(k)) {
+                    Some(stored) => v.clone_from(stored),
+                    None => {
+                        return Err(HerderError::BadRequest(format!(
+                            "{k} is the mask {MASK}, but no secret is stored for it: send the real value"
+                        )))
                     }
                 }
             }
@@ -179,28 +183,31 @@ impl Herder {
         };
         Self::validate(&raw).map_err(HerderError::Invalid)?;
         let target = existing.map_or(TargetState::Started, |c| c.target);
-        self.persist(&raw, target)?;
+        self.persist(&raw, target).await?;
+        let mut c = Connector::new(raw, target);
         let created = match map.remove(name) {
             Some(mut old) => {
                 old.shutdown().await;
+                // Connect keeps a connector's active topics across restarts and updates.
+                c.stats = old.stats;
                 false
             }
             None => true,
         };
-        let mut c = Connector::new(raw, target);
         self.apply_target(name, &mut c).await;
         map.insert(name.to_owned(), c);
         tracing::info!(connector = name, created, "connector config stored");
         Ok(created)
     }
 
-    fn persist(&self, raw: &RawConfig, target: TargetState) -> Result<(), HerderError> {
+    async fn persist(&self, raw: &RawConfig, target: TargetState) -> Result<(), HerderError> {
         self.store
             .put(&StoredConnector {
                 name: raw.name.clone(),
                 config: raw.props.clone(),
                 target_state: target,
             })
+            .await
             .map_err(|e| HerderError::Internal(e.to_string()))
     }
 
@@ -212,6 +219,7 @@ impl Herder {
         c.shutdown().await;
         self.store
             .remove(name)
+            .await
             .map_err(|e| HerderError::Internal(e.to_string()))?;
         tracing::info!(connector = name, "connector deleted");
         Ok(())
@@ -225,7 +233,7 @@ impl Herder {
         if c.target == target {
             return Ok(());
         }
-        self.persist(&c.raw, target)?;
+        self.persist(&c.raw, target).await?;
         c.target = target;
         self.apply_target(name, c).await;
         Ok(())
@@ -261,20 +269,42 @@ impl Herder {
                 } else {
                     TaskControl::Run
                 };
-                if let Some(tx) = &c.control {
-                    if c.handle.as_ref().is_some_and(|h| !h.is_finished()) {
+                let running = c.handle.as_ref().is_some_and(|h| !h.is_finished());
+                match &c.control {
+                    Some(tx) if running => {
                         let _ = tx.send(control);
                         *lock_state(&c.state) = if control == TaskControl::Pause {
                             TaskState::Paused
                         } else {
                             TaskState::Running
                         };
-                        return;
                     }
+                    _ => self.spawn(name, c, control),
                 }
-                self.spawn(name, c, control);
             }
         }
+        let connector_state = match c.target {
+            TargetState::Started => "RUNNING",
+            TargetState::Paused => "PAUSED",
+            TargetState::Stopped => "STOPPED",
+        };
+        let task_state = lock_state(&c.state).name();
+        self.store
+            .put_status(
+                &format!("status-connector-{name}"),
+                connector_state,
+                None,
+                &self.worker_id,
+            )
+            .await;
+        self.store
+            .put_status(
+                &format!("status-task-{name}-0"),
+                task_state,
+                None,
+                &self.worker_id,
+            )
+            .await;
     }
 
     fn spawn(&self, name: &str, c: &mut Connector, control: TaskControl) {
@@ -301,17 +331,28 @@ impl Herder {
         let topic_defaults = topic_defaults(&c.raw);
         let name = name.to_owned();
         let failures = self.failures.clone();
+        let (store, worker_id) = (self.store.clone(), self.worker_id.clone());
         c.control = Some(tx);
         c.handle = Some(tokio::spawn(async move {
             let result = run_task(&name, config, topic_defaults, ctx, rx).await;
-            let mut s = lock_state(&state);
             match result {
                 Ok(()) => tracing::info!(connector = %name, "task stopped"),
                 Err(e) => {
-                    tracing::error!(connector = %name, "task failed: {e}");
-                    *s = TaskState::Failed(e.to_string());
+                    let trace = e.to_string();
+                    tracing::error!(connector = %name, "task failed: {trace}");
+                    *lock_state(&state) = TaskState::Failed(trace.clone());
+                    metrics::counter!(sluice_core::metrics::ERRORS, "connector" => name.clone())
+                        .increment(1);
+                    store
+                        .put_status(
+                            &format!("status-task-{name}-0"),
+                            "FAILED",
+                            Some(&trace),
+                            &worker_id,
+                        )
+                        .await;
                     if let Some(f) = failures {
-                        let _ = f.send((name.clone(), e.to_string()));
+                        let _ = f.send((name.clone(), trace));
                     }
                 }
             }

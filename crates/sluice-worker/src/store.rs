@@ -1,6 +1,8 @@
 //! Persisted connector configs and target states, so a restarted worker runs the same
 //! connectors in the same states. Standalone: one JSON file per connector under
-//! `<data-dir>/connectors/`, replaced atomically.
+//! `<data-dir>/connectors/`, replaced atomically. With Kafka: Connect's `connect-configs`
+//! topic (keys `connector-<name>`, `target-state-<name>`), and task status written to
+//! `connect-status` as Connect does.
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -8,6 +10,7 @@ use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use sluice_kafka::InternalTopic;
 
 /// Connect's target state of a connector: what the operator asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,19 +35,152 @@ pub struct StoreError {
     pub reason: String,
 }
 
-#[derive(Debug, Clone)]
-pub struct ConfigStore {
-    dir: PathBuf,
+/// Where connector configs and states live.
+pub enum ConfigStore {
+    File(FileStore),
+    Kafka {
+        configs: InternalTopic,
+        status: InternalTopic,
+    },
 }
 
 impl ConfigStore {
+    pub fn file(data_dir: &Path) -> Result<Self, StoreError> {
+        Ok(ConfigStore::File(FileStore::open(data_dir)?))
+    }
+
+    pub async fn kafka(
+        bootstrap: &str,
+        config_topic: &str,
+        status_topic: &str,
+    ) -> Result<Self, StoreError> {
+        let open = |topic: &str| {
+            let topic = topic.to_owned();
+            async move {
+                InternalTopic::open(bootstrap, &topic)
+                    .await
+                    .map_err(|e| StoreError {
+                        path: PathBuf::from(format!("kafka://{bootstrap}/{topic}")),
+                        reason: e.to_string(),
+                    })
+            }
+        };
+        Ok(ConfigStore::Kafka {
+            configs: open(config_topic).await?,
+            status: open(status_topic).await?,
+        })
+    }
+
+    pub async fn load_all(&self) -> Result<Vec<StoredConnector>, StoreError> {
+        let records = match self {
+            ConfigStore::File(f) => return f.load_all(),
+            ConfigStore::Kafka { configs, .. } => configs.read_all().await.map_err(kafka_err)?,
+        };
+        let mut out: Vec<StoredConnector> = Vec::new();
+        for (key, value) in &records {
+            let key = String::from_utf8_lossy(key);
+            let Some(name) = key.strip_prefix("connector-") else {
+                continue;
+            };
+            let v: serde_json::Value = serde_json::from_slice(value).unwrap_or_default();
+            let Ok(config) =
+                serde_json::from_value::<BTreeMap<String, String>>(v["properties"].clone())
+            else {
+                continue;
+            };
+            let target = records
+                .iter()
+                .find(|(k, _)| k.as_slice() == format!("target-state-{name}").as_bytes())
+                .and_then(|(_, v)| serde_json::from_slice::<serde_json::Value>(v).ok())
+                .and_then(|v| serde_json::from_value(v["state.v2"].clone()).ok())
+                .unwrap_or(TargetState::Started);
+            out.push(StoredConnector {
+                name: name.to_owned(),
+                config,
+                target_state: target,
+            });
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
+    }
+
+    pub async fn put(&self, c: &StoredConnector) -> Result<(), StoreError> {
+        match self {
+            ConfigStore::File(f) => f.put(c),
+            ConfigStore::Kafka { configs, .. } => {
+                let config = serde_json::json!({"properties": c.config}).to_string();
+                configs
+                    .put(
+                        format!("connector-{}", c.name).as_bytes(),
+                        Some(config.as_bytes()),
+                    )
+                    .await
+                    .map_err(kafka_err)?;
+                let state =
+                    serde_json::json!({"state": c.target_state, "state.v2": c.target_state})
+                        .to_string();
+                configs
+                    .put(
+                        format!("target-state-{}", c.name).as_bytes(),
+                        Some(state.as_bytes()),
+                    )
+                    .await
+                    .map_err(kafka_err)
+            }
+        }
+    }
+
+    pub async fn remove(&self, name: &str) -> Result<(), StoreError> {
+        match self {
+            ConfigStore::File(f) => f.remove(name),
+            ConfigStore::Kafka { configs, .. } => {
+                configs
+                    .put(format!("connector-{name}").as_bytes(), None)
+                    .await
+                    .map_err(kafka_err)?;
+                configs
+                    .put(format!("target-state-{name}").as_bytes(), None)
+                    .await
+                    .map_err(kafka_err)
+            }
+        }
+    }
+
+    /// Records a state change in `connect-status` (Kafka only; standalone status lives in memory).
+    pub async fn put_status(&self, key: &str, state: &str, trace: Option<&str>, worker_id: &str) {
+        if let ConfigStore::Kafka { status, .. } = self {
+            let value = serde_json::json!({"state": state, "trace": trace, "worker_id": worker_id, "generation": 0});
+            if let Err(e) = status
+                .put(key.as_bytes(), Some(value.to_string().as_bytes()))
+                .await
+            {
+                tracing::warn!("cannot record status {key}={state}: {e}");
+            }
+        }
+    }
+}
+
+fn kafka_err(e: sluice_kafka::KafkaSinkError) -> StoreError {
+    StoreError {
+        path: PathBuf::from("kafka"),
+        reason: e.to_string(),
+    }
+}
+
+/// The standalone store.
+#[derive(Debug, Clone)]
+pub struct FileStore {
+    dir: PathBuf,
+}
+
+impl FileStore {
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
         let dir = data_dir.join("connectors");
         fs::create_dir_all(&dir).map_err(|e| StoreError {
             path: dir.clone(),
             reason: e.to_string(),
         })?;
-        Ok(ConfigStore { dir })
+        Ok(FileStore { dir })
     }
 
     fn path(&self, name: &str) -> PathBuf {
@@ -116,7 +252,7 @@ mod tests {
     #[test]
     fn put_load_remove() {
         let dir = tempfile::tempdir().unwrap();
-        let store = ConfigStore::open(dir.path()).unwrap();
+        let store = FileStore::open(dir.path()).unwrap();
         let c = StoredConnector {
             name: "a/b c".into(),
             config: [("k".to_string(), "v".to_string())].into(),
@@ -124,7 +260,7 @@ mod tests {
         };
         store.put(&c).unwrap();
         assert_eq!(
-            ConfigStore::open(dir.path()).unwrap().load_all().unwrap(),
+            FileStore::open(dir.path()).unwrap().load_all().unwrap(),
             vec![c.clone()]
         );
         store.remove("a/b c").unwrap();

@@ -1,6 +1,8 @@
 //! The `sluice` command: wiring only. `run` and `worker` build a worker (herder + REST API)
 //! over local topics or Kafka; `topics` reads local topics.
 
+mod connectors_cli;
+
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -45,6 +47,12 @@ enum Command {
     Topics {
         #[command(subcommand)]
         command: TopicsCommand,
+    },
+    /// Manage a worker's connectors, Heroku style: create from a postgres:// URL, list,
+    /// info, update, pause, resume, destroy, wait.
+    Connectors {
+        #[command(flatten)]
+        args: connectors_cli::ConnectorsArgs,
     },
 }
 
@@ -144,6 +152,7 @@ async fn run(cli: Cli) -> Result<()> {
                     follow,
                 },
         } => tail(&data_dir(&dir, None), &topic, from_beginning, follow).await,
+        Command::Connectors { args } => connectors_cli::run(args).await,
     }
 }
 
@@ -158,6 +167,8 @@ struct Settings {
     data_dir: PathBuf,
     destination: Destination,
     offset_topic: String,
+    config_topic: String,
+    status_topic: String,
     rest_port: Option<u16>,
 }
 
@@ -187,6 +198,12 @@ fn settings(args: &WorkerArgs) -> Result<Settings> {
             })
             .transpose()
     };
+    let topic = |key: &str, default: &str| {
+        props
+            .get(key)
+            .cloned()
+            .unwrap_or_else(|| default.to_owned())
+    };
     let data_dir = data_dir(&args.dir, props.get("data.dir").map(String::as_str));
     let bootstrap = args
         .bootstrap_servers
@@ -208,10 +225,9 @@ fn settings(args: &WorkerArgs) -> Result<Settings> {
     Ok(Settings {
         data_dir,
         destination,
-        offset_topic: props
-            .get("offset.storage.topic")
-            .cloned()
-            .unwrap_or_else(|| "connect-offsets".into()),
+        offset_topic: topic("offset.storage.topic", "connect-offsets"),
+        config_topic: topic("config.storage.topic", "connect-configs"),
+        status_topic: topic("status.storage.topic", "connect-status"),
         rest_port: args.rest_port.or(int("rest.port")?.map(|p| p as u16)),
     })
 }
@@ -238,7 +254,12 @@ async fn run_worker(args: WorkerArgs, files: Option<Vec<PathBuf>>) -> Result<()>
         .offsets(&settings.data_dir, &settings.offset_topic)
         .await
         .map_err(|e| anyhow::anyhow!(e))?;
-    let store = ConfigStore::open(&settings.data_dir)?;
+    let store = match &settings.destination {
+        Destination::Kafka { bootstrap, .. } => {
+            ConfigStore::kafka(bootstrap, &settings.config_topic, &settings.status_topic).await?
+        }
+        Destination::Local { .. } => ConfigStore::file(&settings.data_dir)?,
+    };
 
     let port = settings.rest_port.unwrap_or(DEFAULT_REST_PORT);
     let addr: SocketAddr = format!("{}:{port}", args.rest_bind)

@@ -151,6 +151,14 @@ async fn connector_lifecycle_over_rest() {
     assert_eq!(count(&w, topic, "r"), 6);
     let (_, config) = api.get("/connectors/lc/config").await;
     assert_eq!(config["heartbeat.interval.ms"], "1000");
+    let (_, topics) = api.get("/connectors/lc/topics").await;
+    assert!(
+        topics["lc"]["topics"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(topic)),
+        "topics survive an update: {topics}"
+    );
 
     // Restarts.
     let (code, _) = api.post("/connectors/lc/restart", None).await;
@@ -478,4 +486,94 @@ async fn worker_restart_keeps_connectors_states_and_offsets() {
     assert_eq!(db.scalar_i64(slots).await, 1);
     w.stop();
     db.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kafka_backed_worker_keeps_connectors_in_connect_topics() {
+    let bootstrap = env("SLUICE_TEST_KAFKA");
+    let db = TestDb::pagila("kworker").await;
+    let suffix = unique("k");
+    let props = format!(
+        "bootstrap.servers={bootstrap}\nconfig.storage.topic=configs-{suffix}\noffset.storage.topic=offsets-{suffix}\nstatus.storage.topic=status-{suffix}\n"
+    );
+    let first_dir = tempfile::tempdir().unwrap();
+    let worker_props = first_dir.path().join("worker.properties");
+    std::fs::write(&worker_props, props).unwrap();
+    let worker_props = worker_props.to_str().unwrap().to_owned();
+    let name = unique("kw");
+    let mut w = Sluice::new(first_dir.path());
+    let api = Api::new(w.start_worker(&["--worker-config", &worker_props]));
+    let (code, _) = api
+        .post(
+            "/connectors",
+            Some(db.connector(&name, &[("table.include.list", "public.language")])),
+        )
+        .await;
+    assert_eq!(code, StatusCode::CREATED);
+    api.put(&format!("/connectors/{name}/pause"), None).await;
+    let (_, root) = api.get("/").await;
+    assert_eq!(root["store"], format!("kafka://{bootstrap}"));
+    // Wait until the snapshot's offset is committed, then stop the worker.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        api.put(&format!("/connectors/{name}/resume"), None).await;
+        let (_, offsets) = api.get(&format!("/connectors/{name}/offsets")).await;
+        if offsets["offsets"][0]["offset"]["last_snapshot_record"] == true {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no snapshot offset\n{}",
+            w.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    api.put(&format!("/connectors/{name}/pause"), None).await;
+    w.stop();
+
+    // A new worker with an empty data dir finds the connector, its target state and its offsets.
+    let second_dir = tempfile::tempdir().unwrap();
+    let mut w2 = Sluice::new(second_dir.path());
+    let api = Api::new(w2.start_worker(&["--worker-config", &worker_props]));
+    let (_, list) = api.get("/connectors").await;
+    assert_eq!(list, json!([name]));
+    assert_eq!(api.task_state(&name).await, "PAUSED");
+    let (_, config) = api.get(&format!("/connectors/{name}/config")).await;
+    assert_eq!(config["table.include.list"], "public.language");
+    let (_, offsets) = api.get(&format!("/connectors/{name}/offsets")).await;
+    assert_eq!(
+        offsets["offsets"][0]["offset"]["last_snapshot_record"],
+        true
+    );
+    let (code, _) = api.delete(&format!("/connectors/{name}")).await;
+    assert_eq!(code, StatusCode::NO_CONTENT);
+    w2.stop();
+    let w3_dir = tempfile::tempdir().unwrap();
+    let mut w3 = Sluice::new(w3_dir.path());
+    let api = Api::new(w3.start_worker(&["--worker-config", &worker_props]));
+    let (_, list) = api.get("/connectors").await;
+    assert_eq!(list, json!([]), "a deleted connector stays deleted");
+    w3.stop();
+    db.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_masked_secret_without_a_stored_one_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut w = Sluice::new(dir.path());
+    let api = Api::new(w.start_worker(&[]));
+    let config = json!({
+        "connector.class": "io.debezium.connector.postgresql.PostgresConnector", "database.hostname": "h",
+        "database.user": "u", "database.password": "********", "database.dbname": "d", "topic.prefix": "p"
+    });
+    let (code, err) = api.put("/connectors/new/config", Some(config)).await;
+    assert_eq!(code, StatusCode::BAD_REQUEST);
+    assert!(
+        err["message"]
+            .as_str()
+            .unwrap()
+            .contains("database.password is the mask"),
+        "{err}"
+    );
+    w.stop();
 }
