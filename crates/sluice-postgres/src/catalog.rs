@@ -48,6 +48,8 @@ pub struct TableInfo {
     pub primary_key: Vec<String>,
     /// `relreplident`: 'd' default, 'f' full, 'i' index, 'n' nothing.
     pub replica_identity: char,
+    /// A partitioned table (its rows live in partitions).
+    pub partitioned: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -219,8 +221,13 @@ async fn load_table(
             &[&oid],
         )
         .await
-        .map_err(query_error(context))?;
+        .map_err(query_error(context.clone()))?;
     let primary_key = pk_rows.iter().map(|r| r.get::<_, String>(0)).collect();
+    let partitioned: bool = client
+        .query_one("SELECT relkind = 'p' FROM pg_class WHERE oid = $1", &[&oid])
+        .await
+        .map_err(query_error(context))?
+        .get(0);
     Ok(TableInfo {
         oid,
         schema,
@@ -228,6 +235,7 @@ async fn load_table(
         columns,
         primary_key,
         replica_identity,
+        partitioned,
     })
 }
 

@@ -65,6 +65,8 @@ struct SnapshotState {
     tx_id: i64,
     started_us: i64,
     rows_in_table: u64,
+    /// A progress bar for the table being read, when stderr is a terminal.
+    bar: Option<indicatif::ProgressBar>,
 }
 
 struct StreamState {
@@ -247,6 +249,7 @@ impl PostgresSource {
             tx_id,
             started_us: now_us(),
             rows_in_table: 0,
+            bar: None,
         })
     }
 
@@ -291,6 +294,7 @@ impl PostgresSource {
                 metrics::gauge!(m::SNAPSHOT_ROWS_ESTIMATED, &table_label(&self.cfg, &table))
                     .set(estimate as f64);
                 tracing::info!(table = %table.table.full_name(), estimated_rows = estimate, "snapshotting table");
+                st.bar = progress_bar(&table.table.full_name(), estimate);
                 let mut copy = TableCopy::start(&self.client, &table).await?;
                 st.ahead = copy.next_row().await?;
                 st.copy = Some(copy);
@@ -314,6 +318,12 @@ impl PostgresSource {
             );
             st.first_of_table = false;
             st.rows_in_table += 1;
+            if let Some(bar) = &st.bar {
+                bar.inc(1);
+                if st.ahead.is_none() {
+                    bar.finish();
+                }
+            }
             if st.rows_in_table % 10_000 == 0 || st.ahead.is_none() {
                 metrics::gauge!(m::SNAPSHOT_ROWS_SCANNED, &table_label(&self.cfg, &table))
                     .set(st.rows_in_table as f64);
@@ -621,6 +631,25 @@ impl Source for PostgresSource {
     }
 }
 
+/// On a terminal, a bar per table (rows read of the planner's estimate); elsewhere the log's
+/// "snapshot progress" lines say the same.
+fn progress_bar(table: &str, estimate: i64) -> Option<indicatif::ProgressBar> {
+    use std::io::IsTerminal;
+    if !std::io::stderr().is_terminal() {
+        return None;
+    }
+    let bar = indicatif::ProgressBar::new(estimate.max(1) as u64);
+    let style = indicatif::ProgressStyle::with_template(
+        "{prefix:>30} [{bar:40}] {pos}/~{len} rows {per_sec}",
+    )
+    .map(|s| s.progress_chars("=> "));
+    if let Ok(style) = style {
+        bar.set_style(style);
+    }
+    bar.set_prefix(table.to_owned());
+    Some(bar)
+}
+
 fn table_label(cfg: &PostgresConfig, table: &TableEvents) -> [(&'static str, String); 2] {
     [
         ("connector", cfg.name.clone()),
@@ -883,14 +912,16 @@ async fn ensure_publication(
         PublicationAutocreateMode::Disabled => {}
         PublicationAutocreateMode::AllTables if !exists => {
             client
-                .batch_execute(&format!("CREATE PUBLICATION {name} FOR ALL TABLES"))
+                .batch_execute(&format!(
+                    "CREATE PUBLICATION {name} FOR ALL TABLES {VIA_ROOT}"
+                ))
                 .await
                 .map_err(query_error(ctx))?;
         }
         PublicationAutocreateMode::AllTables => {}
         PublicationAutocreateMode::NoTables if !exists => {
             client
-                .batch_execute(&format!("CREATE PUBLICATION {name}"))
+                .batch_execute(&format!("CREATE PUBLICATION {name} {VIA_ROOT}"))
                 .await
                 .map_err(query_error(ctx))?;
         }
@@ -908,13 +939,13 @@ async fn ensure_publication(
                 .map(|t| publication_entry(t, version >= 150_000))
                 .collect();
             let sql = match (exists, list.is_empty()) {
-                (false, true) => Some(format!("CREATE PUBLICATION {name}")),
+                (false, true) => Some(format!("CREATE PUBLICATION {name} {VIA_ROOT}")),
                 (false, false) => Some(format!(
-                    "CREATE PUBLICATION {name} FOR TABLE {}",
+                    "CREATE PUBLICATION {name} FOR TABLE {} {VIA_ROOT}",
                     list.join(", ")
                 )),
                 (true, false) => Some(format!(
-                    "ALTER PUBLICATION {name} SET TABLE {}",
+                    "ALTER PUBLICATION {name} SET TABLE {}; ALTER PUBLICATION {name} SET (publish_via_partition_root = true)",
                     list.join(", ")
                 )),
                 (true, true) => None,
@@ -924,26 +955,48 @@ async fn ensure_publication(
             }
         }
     }
+    // A partitioned table's changes arrive under its own name only when the publication
+    // publishes via the partition root; otherwise they name partitions Sluice does not capture.
     let published = client
         .query(
-            "SELECT schemaname::text, tablename::text FROM pg_publication_tables WHERE pubname = $1",
+            "SELECT n.nspname::text, r.relname::text, p.pubviaroot
+             FROM pg_publication_tables pt JOIN pg_publication p ON p.pubname = pt.pubname
+             JOIN pg_class r ON r.oid = coalesce(pg_partition_root(format('%I.%I', pt.schemaname, pt.tablename)::regclass), format('%I.%I', pt.schemaname, pt.tablename)::regclass)
+             JOIN pg_namespace n ON n.oid = r.relnamespace
+             WHERE pt.pubname = $1",
             &[&cfg.publication_name],
         )
         .await
         .map_err(query_error("reading pg_publication_tables"))?;
     for t in tables {
-        if !published
+        let entry = published
             .iter()
-            .any(|r| r.get::<_, String>(0) == t.schema && r.get::<_, String>(1) == t.name)
-        {
-            return Err(PostgresError::NotPublished {
-                table: t.full_name(),
-                publication: cfg.publication_name.clone(),
-            });
+            .find(|r| r.get::<_, String>(0) == t.schema && r.get::<_, String>(1) == t.name);
+        match entry {
+            None => {
+                return Err(PostgresError::NotPublished {
+                    table: t.full_name(),
+                    publication: cfg.publication_name.clone(),
+                })
+            }
+            Some(r) if t.partitioned && !r.get::<_, bool>(2) => {
+                return Err(PostgresError::Query {
+                    context: format!("checking publication {}", cfg.publication_name),
+                    reason: format!(
+                        "{} is partitioned but the publication sends its changes under the partitions' names: ALTER PUBLICATION {} SET (publish_via_partition_root = true)",
+                        t.full_name(),
+                        cfg.publication_name
+                    ),
+                })
+            }
+            Some(_) => {}
         }
     }
     Ok(())
 }
+
+/// Publications Sluice creates name partitioned tables' changes after the table itself.
+const VIA_ROOT: &str = "WITH (publish_via_partition_root = true)";
 
 fn publication_entry(t: &TableInfo, column_lists: bool) -> String {
     let all_published = t

@@ -379,3 +379,41 @@ async fn several_connectors_in_one_process_and_stdout() {
     s.stop();
     db.drop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn partitioned_tables_are_captured_under_their_own_name() {
+    let db = TestDb::empty("parted").await;
+    db.exec(
+        "CREATE TABLE public.parted (id int, day date, PRIMARY KEY (id, day)) PARTITION BY RANGE (day);
+         CREATE TABLE public.parted_2024 PARTITION OF public.parted FOR VALUES FROM ('2024-01-01') TO ('2025-01-01');
+         CREATE TABLE public.parted_2025 PARTITION OF public.parted FOR VALUES FROM ('2025-01-01') TO ('2026-01-01');
+         INSERT INTO public.parted VALUES (1, '2024-05-01')",
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Sluice::new(dir.path());
+    s.start(
+        &[db.connector("pt", &[("table.include.list", "public.parted")])],
+        &[],
+    );
+    s.wait_streaming().await;
+    db.exec("INSERT INTO public.parted VALUES (2, '2025-05-01'); UPDATE public.parted SET day = '2025-02-01' WHERE id = 1").await;
+    wait_for(60, "the partition changes", &s, || {
+        s.records("pt.public.parted").len() >= 5
+    })
+    .await;
+    let ops = ops(&s.records("pt.public.parted"));
+    // Moving a row across partitions is a delete + insert in Postgres.
+    assert_eq!(
+        ops,
+        vec![
+            r#"r {"id":1,"day":19844}"#.to_string(),
+            r#"c {"id":2,"day":20209}"#.to_string(),
+            r#"d {"id":1,"day":19844}"#.to_string(),
+            r#"tombstone {"id":1,"day":19844}"#.to_string(),
+            r#"c {"id":1,"day":20120}"#.to_string(),
+        ]
+    );
+    s.stop();
+    db.drop().await;
+}
