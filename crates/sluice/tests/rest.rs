@@ -227,9 +227,17 @@ async fn connector_lifecycle_over_rest() {
     let (_, offsets) = api.get("/connectors/lc/offsets").await;
     assert_eq!(offsets["offsets"][0]["offset"]["lsn"], lsn);
     api.put("/connectors/lc/resume", None).await;
-    db.exec("INSERT INTO public.language (language_id, name) VALUES (52, 'Irish')").await;
-    wait_for(60, "the insert after the altered offset", &w, || count(&w, topic, "c") == 3).await;
-    assert_eq!(count(&w, topic, "r"), 6 + 8, "streaming resumed from the LSN, no snapshot");
+    db.exec("INSERT INTO public.language (language_id, name) VALUES (52, 'Irish')")
+        .await;
+    wait_for(60, "the insert after the altered offset", &w, || {
+        count(&w, topic, "c") == 3
+    })
+    .await;
+    assert_eq!(
+        count(&w, topic, "r"),
+        6 + 8,
+        "streaming resumed from the LSN, no snapshot"
+    );
 
     // Delete, then 404s in Connect's error shape.
     let (code, _) = api.delete("/connectors/lc").await;
