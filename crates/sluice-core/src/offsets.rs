@@ -1,6 +1,6 @@
 //! The standalone offset store: one JSON file per connector under `<data-dir>/offsets/`,
-//! replaced atomically (write, fsync, rename, fsync the directory) so a kill -9 leaves either
-//! the old offsets or the new ones, never a torn file.
+//! replaced durably (`replace_durably`) so a kill -9 leaves either the old offsets or the new
+//! ones, never a torn file.
 
 use std::fs;
 use std::io::Write;
@@ -97,7 +97,6 @@ impl OffsetStore {
 
     fn write(&self, connector: &str, all: &[SourceOffset]) -> Result<(), OffsetError> {
         let path = self.path(connector);
-        let tmp = path.with_extension("json.tmp");
         let io = |source| OffsetError::Io {
             path: path.clone(),
             source,
@@ -107,15 +106,20 @@ impl OffsetStore {
             .map(|o| serde_json::json!({"partition": o.partition, "offset": o.offset}))
             .collect();
         let bytes = serde_json::to_vec(&json).map_err(|e| io(std::io::Error::other(e)))?;
-        let mut f = fs::File::create(&tmp).map_err(io)?;
-        f.write_all(&bytes).map_err(io)?;
-        f.sync_all().map_err(io)?;
-        fs::rename(&tmp, &path).map_err(io)?;
-        fs::File::open(&self.dir)
-            .and_then(|d| d.sync_all())
-            .map_err(io)?;
-        Ok(())
+        replace_durably(&path, &bytes).map_err(io)
     }
+}
+
+/// Replaces a file so that a crash at any point leaves the old content or the new one:
+/// write a temporary file, fsync it, rename it over the old one, fsync the directory.
+pub fn replace_durably(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let tmp = path.with_extension("tmp");
+    let mut f = fs::File::create(&tmp)?;
+    f.write_all(bytes)?;
+    f.sync_all()?;
+    fs::rename(&tmp, path)?;
+    let dir = path.parent().unwrap_or(Path::new("."));
+    fs::File::open(dir).and_then(|d| d.sync_all())
 }
 
 /// Connector names become file names: keep them readable but never a path.

@@ -6,10 +6,10 @@
 
 use std::collections::BTreeMap;
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use sluice_core::offsets::replace_durably;
 use sluice_kafka::InternalTopic;
 
 /// Connect's target state of a connector: what the operator asked for.
@@ -222,15 +222,8 @@ impl FileStore {
             path: path.clone(),
             reason: e.to_string(),
         };
-        let tmp = path.with_extension("json.tmp");
         let bytes = serde_json::to_vec_pretty(c).map_err(|e| err(std::io::Error::other(e)))?;
-        let mut f = fs::File::create(&tmp).map_err(err)?;
-        f.write_all(&bytes).map_err(err)?;
-        f.sync_all().map_err(err)?;
-        fs::rename(&tmp, &path).map_err(err)?;
-        fs::File::open(&self.dir)
-            .and_then(|d| d.sync_all())
-            .map_err(err)
+        replace_durably(&path, &bytes).map_err(err)
     }
 
     pub fn remove(&self, name: &str) -> Result<(), StoreError> {
