@@ -154,7 +154,7 @@ def perf_top(path, n=5):
                          capture_output=True, text=True).stdout
     rows = []
     for line in out.splitlines():
-        m = re.match(r"\s+([\d.]+)%\s+\S+\s+\[\.\]\s+(.*)", line)
+        m = re.match(r"\s+([\d.]+)%\s+(?:\S+\s+)*?\[[.k]\]\s+(.*)", line)
         if m:
             rows.append((float(m.group(1)), m.group(2).strip()[:110]))
     return rows[:n]
