@@ -7,6 +7,7 @@ use std::collections::BTreeSet;
 use std::future::Future;
 use std::io::Write;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use tokio::sync::watch;
 
@@ -119,6 +120,9 @@ pub struct PipelineOptions {
     /// Also print every record as one JSON line on stdout (`--stdout`).
     pub stdout: bool,
     pub stats: Arc<TaskStats>,
+    /// Under a backlog, how often the sink is made durable and the offset committed (Connect's
+    /// `offset.flush.interval.ms`); a source that caught up is flushed at once.
+    pub flush_interval: std::time::Duration,
 }
 
 /// What the worker asks of a running task.
@@ -169,8 +173,16 @@ pub async fn run<S: Source, K: Sink, O: OffsetBackend>(
     mut control: watch::Receiver<TaskControl>,
 ) -> Result<(), PipelineError> {
     let mut line = Vec::new();
+    let label = [("connector", opts.connector.clone())];
+    // The newest offset written but not yet made durable, with the source time it covers.
+    let mut pending: Option<(SourceOffset, Option<i64>)> = None;
+    let mut last_flush = Instant::now();
     loop {
         let now = *control.borrow_and_update();
+        if now != TaskControl::Run {
+            // Whatever was written before a stop or pause becomes durable and committed.
+            commit(&opts, &label, sink, offsets, source, pending.take()).await?;
+        }
         match now {
             TaskControl::Stop => return Ok(()),
             TaskControl::Pause => {
@@ -189,7 +201,6 @@ pub async fn run<S: Source, K: Sink, O: OffsetBackend>(
             },
             batch = source.poll() => batch.map_err(PipelineError::Source)?,
         };
-        let label = [("connector", opts.connector.clone())];
         if !batch.records.is_empty() {
             metrics::counter!(m::EVENTS_SEEN, &label).increment(batch.records.len() as u64);
             metrics::histogram!(m::BATCH_SIZE, &label).record(batch.records.len() as f64);
@@ -203,22 +214,42 @@ pub async fn run<S: Source, K: Sink, O: OffsetBackend>(
             }
         }
         if let Some(offset) = batch.offset {
-            sink.flush().await.map_err(PipelineError::Sink)?;
-            offsets
-                .commit(&opts.connector, &offset)
-                .await
-                .map_err(PipelineError::Offsets)?;
-            source
-                .commit(&offset)
-                .await
-                .map_err(PipelineError::Source)?;
-            metrics::counter!(m::OFFSET_COMMITS, &label).increment(1);
-            if let Some(ts) = batch.source_ts_ms {
-                let behind = now_ms().saturating_sub(ts).max(0);
-                metrics::gauge!(m::MS_BEHIND_SOURCE, &label).set(behind as f64);
-            }
+            pending = Some((offset, batch.source_ts_ms));
+        }
+        if pending.is_some() && (batch.caught_up || last_flush.elapsed() >= opts.flush_interval) {
+            commit(&opts, &label, sink, offsets, source, pending.take()).await?;
+            last_flush = Instant::now();
         }
     }
+}
+
+/// sink durable → offset stored → source told: in this order, or not at all.
+async fn commit<S: Source, K: Sink, O: OffsetBackend>(
+    opts: &PipelineOptions,
+    label: &[(&'static str, String); 1],
+    sink: &mut K,
+    offsets: &O,
+    source: &mut S,
+    pending: Option<(SourceOffset, Option<i64>)>,
+) -> Result<(), PipelineError> {
+    let Some((offset, source_ts_ms)) = pending else {
+        return Ok(());
+    };
+    sink.flush().await.map_err(PipelineError::Sink)?;
+    offsets
+        .commit(&opts.connector, &offset)
+        .await
+        .map_err(PipelineError::Offsets)?;
+    source
+        .commit(&offset)
+        .await
+        .map_err(PipelineError::Source)?;
+    metrics::counter!(m::OFFSET_COMMITS, label).increment(1);
+    if let Some(ts) = source_ts_ms {
+        let behind = now_ms().saturating_sub(ts).max(0);
+        metrics::gauge!(m::MS_BEHIND_SOURCE, label).set(behind as f64);
+    }
+    Ok(())
 }
 
 fn now_ms() -> i64 {

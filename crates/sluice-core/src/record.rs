@@ -50,6 +50,9 @@ pub struct SourceBatch {
     pub offset: Option<SourceOffset>,
     /// When the newest change in the batch was committed in the source (ms since epoch).
     pub source_ts_ms: Option<i64>,
+    /// The source returned because nothing more was waiting: a good moment to make
+    /// everything durable (under a backlog, the driver flushes by interval instead).
+    pub caught_up: bool,
 }
 
 /// Where a sink put a record: the partition, and the offset when known at write time.

@@ -367,6 +367,7 @@ impl PostgresSource {
             records,
             offset: Some(self.offset(offset)),
             source_ts_ms: None,
+            caught_up: finished,
         })
     }
 
@@ -394,6 +395,7 @@ impl PostgresSource {
                             if let Some(q) = &self.cfg.heartbeat_action_query {
                                 self.client.batch_execute(q).await.map_err(query_error("running heartbeat.action.query"))?;
                             }
+                            batch.caught_up = true;
                             return Ok(batch);
                         }
                     },
@@ -402,7 +404,10 @@ impl PostgresSource {
             } else {
                 match st.repl.recv().now_or_never() {
                     Some(ev) => ev,
-                    None => return Ok(batch),
+                    None => {
+                        batch.caught_up = true;
+                        return Ok(batch);
+                    }
                 }
             };
             let event = event

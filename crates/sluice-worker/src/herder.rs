@@ -72,6 +72,8 @@ pub struct Herder {
     store: Arc<ConfigStore>,
     stdout: bool,
     connectors: Mutex<BTreeMap<String, Connector>>,
+    /// Connect's `offset.flush.interval.ms` for every task.
+    flush_interval: std::time::Duration,
     /// Told of every task failure (`sluice run` exits on one).
     failures: Option<mpsc::UnboundedSender<(String, String)>>,
 }
@@ -95,8 +97,13 @@ impl Herder {
             store: Arc::new(store),
             stdout,
             connectors: Mutex::new(BTreeMap::new()),
+            flush_interval: std::time::Duration::from_millis(1000),
             failures: None,
         }
+    }
+
+    pub fn set_flush_interval(&mut self, interval: std::time::Duration) {
+        self.flush_interval = interval;
     }
 
     /// Reports each task failure as `(connector, error)` on the returned channel.
@@ -327,6 +334,7 @@ impl Herder {
             offsets: self.offsets.clone(),
             stats: c.stats.clone(),
             stdout: self.stdout,
+            flush_interval: self.flush_interval,
         };
         let topic_defaults = topic_defaults(&c.raw);
         let name = name.to_owned();

@@ -123,6 +123,7 @@ pub struct TaskContext {
     pub offsets: Arc<Offsets>,
     pub stats: Arc<TaskStats>,
     pub stdout: bool,
+    pub flush_interval: std::time::Duration,
 }
 
 /// Runs a connector's task until `control` says Stop or it fails.
@@ -146,6 +147,7 @@ pub async fn run_task(
                 },
                 stdout: ctx.stdout,
                 stats: ctx.stats.clone(),
+                flush_interval: ctx.flush_interval,
             };
             let partition = sluice_postgres::source::source_partition(&cfg);
             let stored = ctx

@@ -170,6 +170,7 @@ struct Settings {
     config_topic: String,
     status_topic: String,
     rest_port: Option<u16>,
+    flush_interval: Duration,
 }
 
 fn settings(args: &WorkerArgs) -> Result<Settings> {
@@ -229,6 +230,9 @@ fn settings(args: &WorkerArgs) -> Result<Settings> {
         config_topic: topic("config.storage.topic", "connect-configs"),
         status_topic: topic("status.storage.topic", "connect-status"),
         rest_port: args.rest_port.or(int("rest.port")?.map(|p| p as u16)),
+        flush_interval: Duration::from_millis(
+            int("offset.flush.interval.ms")?.unwrap_or(1000).max(0) as u64,
+        ),
     })
 }
 
@@ -287,6 +291,7 @@ async fn run_worker(args: WorkerArgs, files: Option<Vec<PathBuf>>) -> Result<()>
         store,
         args.stdout,
     );
+    herder.set_flush_interval(settings.flush_interval);
     let mut failures = herder.report_failures();
     let herder = Arc::new(herder);
     if files.is_none() {

@@ -314,6 +314,35 @@ impl Sluice {
             .collect()
     }
 
+    /// Bytes written to a local topic so far (cheap to poll).
+    pub fn topic_bytes(&self, topic: &str) -> u64 {
+        let path = self
+            .data_dir()
+            .join("topics")
+            .join(topic)
+            .join("partition-0.jsonl");
+        std::fs::metadata(path).map_or(0, |m| m.len())
+    }
+
+    /// The last complete record of a local topic (cheap to poll on large topics).
+    pub fn last_record(&self, topic: &str) -> Option<Json> {
+        use std::io::{Read, Seek, SeekFrom};
+        let path = self
+            .data_dir()
+            .join("topics")
+            .join(topic)
+            .join("partition-0.jsonl");
+        let mut f = std::fs::File::open(path).ok()?;
+        let len = f.metadata().ok()?.len();
+        f.seek(SeekFrom::Start(len.saturating_sub(64 * 1024)))
+            .ok()?;
+        let mut tail = String::new();
+        f.read_to_string(&mut tail).ok()?;
+        tail.lines()
+            .rev()
+            .find_map(|l| serde_json::from_str(l).ok())
+    }
+
     /// Records of a local topic, parsed.
     pub fn records(&self, topic: &str) -> Vec<Json> {
         let path = self
