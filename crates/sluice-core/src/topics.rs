@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
-use std::io::{self, BufWriter, Read, Seek, SeekFrom, Write};
+use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
 use crate::json::write_str;
@@ -43,15 +43,19 @@ pub fn validate_topic_name(name: &str) -> Result<(), TopicError> {
 pub struct LocalTopics {
     dir: PathBuf,
     logs: HashMap<String, TopicLog>,
-    line: Vec<u8>,
 }
 
 struct TopicLog {
     path: PathBuf,
-    out: BufWriter<File>,
+    file: File,
+    /// Lines are encoded straight into this buffer (no intermediate copy) and written out
+    /// when it is large or on `sync`.
+    buf: Vec<u8>,
     next_offset: i64,
     dirty: bool,
 }
+
+const WRITE_AT: usize = 1 << 20;
 
 impl LocalTopics {
     pub fn open(data_dir: &Path) -> Result<Self, TopicError> {
@@ -63,7 +67,6 @@ impl LocalTopics {
         Ok(LocalTopics {
             dir,
             logs: HashMap::new(),
-            line: Vec::with_capacity(4096),
         })
     }
 
@@ -78,15 +81,11 @@ impl LocalTopics {
             return Err(TopicError::NotFound(record.topic.clone()));
         };
         let offset = log.next_offset;
-        self.line.clear();
-        encode_line(&mut self.line, record, 0, Some(offset));
-        self.line.push(b'\n');
-        log.out
-            .write_all(&self.line)
-            .map_err(|source| TopicError::Io {
-                path: log.path.clone(),
-                source,
-            })?;
+        encode_line(&mut log.buf, record, 0, Some(offset));
+        log.buf.push(b'\n');
+        if log.buf.len() >= WRITE_AT {
+            log.write_out()?;
+        }
         log.next_offset += 1;
         log.dirty = true;
         Ok(RecordPosition {
@@ -98,12 +97,11 @@ impl LocalTopics {
     /// Flushes and fsyncs every topic written since the last sync.
     pub fn sync(&mut self) -> Result<(), TopicError> {
         for log in self.logs.values_mut().filter(|l| l.dirty) {
-            let io = |source| TopicError::Io {
+            log.write_out()?;
+            log.file.sync_data().map_err(|source| TopicError::Io {
                 path: log.path.clone(),
                 source,
-            };
-            log.out.flush().map_err(io)?;
-            log.out.get_ref().sync_data().map_err(io)?;
+            })?;
             log.dirty = false;
         }
         Ok(())
@@ -111,6 +109,17 @@ impl LocalTopics {
 }
 
 impl TopicLog {
+    fn write_out(&mut self) -> Result<(), TopicError> {
+        self.file
+            .write_all(&self.buf)
+            .map_err(|source| TopicError::Io {
+                path: self.path.clone(),
+                source,
+            })?;
+        self.buf.clear();
+        Ok(())
+    }
+
     fn open(dir: &Path) -> Result<Self, TopicError> {
         let path = dir.join(PARTITION_FILE);
         let io = |source| TopicError::Io {
@@ -147,7 +156,8 @@ impl TopicLog {
         };
         Ok(TopicLog {
             path,
-            out: BufWriter::with_capacity(256 * 1024, file),
+            file,
+            buf: Vec::with_capacity(WRITE_AT + 64 * 1024),
             next_offset,
             dirty: false,
         })
