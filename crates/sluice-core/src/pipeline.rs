@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::io::Write;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -23,8 +24,8 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 /// A source connector task.
 pub trait Source: Send {
-    /// Waits for the next records. Partial progress lives in `self`, so dropping the future
-    /// loses nothing that a later call would not redeliver.
+    /// Waits for the next records, returning within about a second even when there are
+    /// none (possibly an empty batch), so the driver can react to pause and stop.
     fn poll(&mut self) -> impl Future<Output = Result<SourceBatch, BoxError>> + Send;
     /// Everything up to `offset` is durable downstream; the source may release it.
     fn commit(
@@ -140,6 +141,8 @@ pub enum TaskControl {
 pub struct TaskStats {
     /// Topics this connector has written to (Connect's `/connectors/{name}/topics`).
     pub topics: Mutex<BTreeSet<String>>,
+    /// The driver is paused: it has made everything durable and polls no more.
+    pub paused: AtomicBool,
 }
 
 impl TaskStats {
@@ -186,21 +189,19 @@ pub async fn run<S: Source, K: Sink, O: OffsetBackend>(
         match now {
             TaskControl::Stop => return Ok(()),
             TaskControl::Pause => {
-                if control.changed().await.is_err() {
+                opts.stats.paused.store(true, Ordering::SeqCst);
+                let changed = control.changed().await;
+                opts.stats.paused.store(false, Ordering::SeqCst);
+                if changed.is_err() {
                     return Ok(());
                 }
                 continue;
             }
             TaskControl::Run => {}
         }
-        let batch = tokio::select! {
-            biased;
-            changed = control.changed() => match changed {
-                Ok(()) => continue,
-                Err(_) => return Ok(()),
-            },
-            batch = source.poll() => batch.map_err(PipelineError::Source)?,
-        };
+        // Never cancelled: a poll that had taken records from the source would lose them.
+        // Sources return within a bounded time instead, so control changes are seen promptly.
+        let batch = source.poll().await.map_err(PipelineError::Source)?;
         if !batch.records.is_empty() {
             metrics::counter!(m::EVENTS_SEEN, &label).increment(batch.records.len() as u64);
             metrics::histogram!(m::BATCH_SIZE, &label).record(batch.records.len() as f64);

@@ -27,6 +27,9 @@ use crate::error::{query_error, PostgresError};
 use crate::pgoutput::{self, LogicalMessage, OldTuple, Relation, Tuple, TupleValue};
 use crate::snapshot::{row_from_copy, snapshot_marker, TableCopy};
 
+/// How long an idle poll waits for the stream before returning an empty batch.
+const IDLE_POLL: Duration = Duration::from_millis(250);
+
 /// µs between the Unix epoch and Postgres' epoch (2000-01-01).
 const PG_EPOCH_OFFSET_US: i64 = 946_684_800_000_000;
 
@@ -379,9 +382,11 @@ impl PostgresSource {
             };
             let idle = batch.records.is_empty() && batch.offset.is_none();
             let event = if idle {
-                match self.heartbeat.as_mut() {
+                // Bounded, so the driver sees pause/stop requests while the slot is quiet.
+                let wait = tokio::time::timeout(IDLE_POLL, st.repl.recv());
+                let received = match self.heartbeat.as_mut() {
                     Some((hb, tick)) => tokio::select! {
-                        ev = st.repl.recv() => ev,
+                        ev = wait => ev,
                         _ = tick.tick() => {
                             // The heartbeat carries the latest position, so the slot advances
                             // even when no captured table changes.
@@ -399,7 +404,14 @@ impl PostgresSource {
                             return Ok(batch);
                         }
                     },
-                    None => st.repl.recv().await,
+                    None => wait.await,
+                };
+                match received {
+                    Ok(ev) => ev,
+                    Err(_elapsed) => {
+                        batch.caught_up = true;
+                        return Ok(batch);
+                    }
                 }
             } else {
                 match st.repl.recv().now_or_never() {
@@ -621,7 +633,10 @@ impl Source for PostgresSource {
         let batch = match &self.phase {
             Phase::Snapshot(_) => self.poll_snapshot().await?,
             Phase::Stream(_) => self.poll_stream().await?,
-            Phase::Finished => std::future::pending().await,
+            Phase::Finished => {
+                tokio::time::sleep(IDLE_POLL).await;
+                SourceBatch::default()
+            }
         };
         Ok(batch)
     }

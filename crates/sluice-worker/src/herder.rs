@@ -243,6 +243,16 @@ impl Herder {
         self.persist(&c.raw, target).await?;
         c.target = target;
         self.apply_target(name, c).await;
+        if target == TargetState::Paused {
+            // Answer once the task really stopped polling, so nothing is written after.
+            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
+            while c.handle.as_ref().is_some_and(|h| !h.is_finished())
+                && !c.stats.paused.load(std::sync::atomic::Ordering::SeqCst)
+                && tokio::time::Instant::now() < deadline
+            {
+                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+            }
+        }
         Ok(())
     }
 
