@@ -131,9 +131,7 @@ pub fn write_value(out: &mut Vec<u8>, schema: &Schema, value: &Value) {
     match value {
         Value::Null => out.extend_from_slice(b"null"),
         Value::Boolean(b) => out.extend_from_slice(if *b { b"true" } else { b"false" }),
-        Value::Int(i) => {
-            let _ = write!(out, "{i}");
-        }
+        Value::Int(i) => out.extend_from_slice(itoa::Buffer::new().format(*i).as_bytes()),
         Value::Float32(f) => write_java_float(out, *f),
         Value::Float64(f) => write_java_double(out, *f),
         Value::String(s) => write_str(out, s),
@@ -209,6 +207,12 @@ fn write_map(out: &mut Vec<u8>, schema: &Schema, entries: &[(Value, Value)]) {
 pub fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let bytes = s.as_bytes();
+    // Most strings need no escaping: one scan, one copy.
+    if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
+        out.extend_from_slice(bytes);
+        out.push(b'"');
+        return;
+    }
     let mut start = 0;
     for (i, &b) in bytes.iter().enumerate() {
         let esc: &[u8] = match b {

@@ -211,12 +211,17 @@ pub fn encode_line(
 ) {
     out.extend_from_slice(b"{\"topic\":");
     write_str(out, &record.topic);
-    out.extend_from_slice(format!(",\"partition\":{partition},\"offset\":").as_bytes());
+    let mut n = itoa::Buffer::new();
+    out.extend_from_slice(b",\"partition\":");
+    out.extend_from_slice(n.format(partition).as_bytes());
+    out.extend_from_slice(b",\"offset\":");
     match offset {
-        Some(o) => out.extend_from_slice(o.to_string().as_bytes()),
+        Some(o) => out.extend_from_slice(n.format(o).as_bytes()),
         None => out.extend_from_slice(b"null"),
     }
-    out.extend_from_slice(format!(",\"timestamp\":{},\"key\":", record.timestamp_ms).as_bytes());
+    out.extend_from_slice(b",\"timestamp\":");
+    out.extend_from_slice(n.format(record.timestamp_ms).as_bytes());
+    out.extend_from_slice(b",\"key\":");
     embed(out, record.key.as_deref());
     out.extend_from_slice(b",\"value\":");
     embed(out, record.value.as_deref());
