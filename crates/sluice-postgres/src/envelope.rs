@@ -107,7 +107,6 @@ pub struct TableEvents {
     /// Indexes into `columns` of the message key, empty when the table has no key.
     key_fields: Vec<usize>,
     key_schema: Option<Arc<Schema>>,
-    row_schema: Arc<Schema>,
     envelope_schema: Arc<Schema>,
     prefix: String,
     dbname: String,
@@ -195,7 +194,6 @@ impl TableEvents {
             columns,
             key_fields,
             key_schema,
-            row_schema,
             envelope_schema,
             prefix: cfg.topic_prefix.clone(),
             dbname: cfg.dbname.clone(),
@@ -340,10 +338,6 @@ impl TableEvents {
         let mut r = self.change("t", None, None, pos, now_us);
         r.key = None;
         r
-    }
-
-    pub fn row_schema(&self) -> &Arc<Schema> {
-        &self.row_schema
     }
 }
 

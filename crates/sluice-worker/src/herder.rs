@@ -496,15 +496,6 @@ impl Herder {
         Ok(())
     }
 
-    pub async fn stats(&self) -> Vec<(String, Arc<TaskStats>)> {
-        self.connectors
-            .lock()
-            .await
-            .iter()
-            .map(|(n, c)| (n.clone(), c.stats.clone()))
-            .collect()
-    }
-
     pub async fn offsets(&self, name: &str) -> Result<Vec<SourceOffset>, HerderError> {
         if !self.connectors.lock().await.contains_key(name) {
             return Err(HerderError::NotFound(name.to_owned()));

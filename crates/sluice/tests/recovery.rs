@@ -24,12 +24,7 @@ fn committed_lsn(s: &Sluice, connector: &str) -> Option<u64> {
 #[tokio::test(flavor = "multi_thread")]
 async fn kill_during_snapshot_restarts_it_cleanly() {
     const ROWS: i64 = 100_000;
-    let db = TestDb::empty("kill_snap").await;
-    db.exec(&format!(
-        "CREATE TABLE public.big (id int PRIMARY KEY, pad text);
-         INSERT INTO public.big SELECT g, md5(g::text) FROM generate_series(1, {ROWS}) g"
-    ))
-    .await;
+    let db = TestDb::with_big_table("kill_snap", ROWS).await;
     let dir = tempfile::tempdir().unwrap();
     let mut s = Sluice::new(dir.path());
     let config = db.connector("ks", &[("table.include.list", "public.big")]);

@@ -593,12 +593,7 @@ async fn a_masked_secret_without_a_stored_one_is_refused() {
 #[tokio::test(flavor = "multi_thread")]
 async fn pausing_and_resuming_mid_snapshot_loses_nothing() {
     const ROWS: i64 = 60_000;
-    let db = TestDb::empty("pausesnap").await;
-    db.exec(&format!(
-        "CREATE TABLE public.big (id int PRIMARY KEY, pad text);
-         INSERT INTO public.big SELECT g, md5(g::text) FROM generate_series(1, {ROWS}) g"
-    ))
-    .await;
+    let db = TestDb::with_big_table("pausesnap", ROWS).await;
     let dir = tempfile::tempdir().unwrap();
     let mut w = Sluice::new(dir.path());
     let api = Api::new(w.start_worker(&[]));

@@ -110,6 +110,17 @@ impl TestDb {
         TestDb { pg, name, client }
     }
 
+    /// An empty database with `public.big (id int PRIMARY KEY, pad text)` holding ids 1..=rows.
+    pub async fn with_big_table(prefix: &str, rows: i64) -> Self {
+        let db = Self::empty(prefix).await;
+        db.exec(&format!(
+            "CREATE TABLE public.big (id int PRIMARY KEY, pad text);
+             INSERT INTO public.big SELECT g, md5(g::text) FROM generate_series(1, {rows}) g"
+        ))
+        .await;
+        db
+    }
+
     pub async fn exec(&self, sql: &str) {
         self.client
             .batch_execute(sql)
@@ -293,13 +304,6 @@ impl Sluice {
             let _ = c.kill();
             let _ = c.wait();
         }
-    }
-
-    /// Whether the process has exited (and with what status).
-    pub fn exited(&mut self) -> Option<std::process::ExitStatus> {
-        self.child
-            .as_mut()
-            .and_then(|c| c.try_wait().ok().flatten())
     }
 
     pub fn log_text(&self) -> String {
