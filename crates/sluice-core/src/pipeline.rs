@@ -10,7 +10,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
-use tokio::sync::watch;
+use tokio::sync::{mpsc, watch};
+use tokio::task::JoinHandle;
 
 use crate::json::JsonConverter;
 use crate::metrics as m;
@@ -167,24 +168,61 @@ pub fn convert(record: &SourceRecord, opts: &PipelineOptions) -> ProducerRecord 
 }
 
 /// Runs one connector until `control` says Stop or a side fails; while it says Pause the
-/// source is not polled.
-pub async fn run<S: Source, K: Sink, O: OffsetBackend>(
+/// source is not polled. Everything written is durable and committed when this returns `Ok`.
+///
+/// Two stages: this task polls the source; a sink task converts, writes, makes the sink
+/// durable and stores offsets, so polling overlaps encoding, writing and fsync.
+pub async fn run<S: Source, K: Sink + 'static, O: OffsetBackend + 'static>(
     opts: PipelineOptions,
     source: &mut S,
-    sink: &mut K,
-    offsets: &O,
+    sink: K,
+    offsets: Arc<O>,
+    control: watch::Receiver<TaskControl>,
+) -> Result<(), PipelineError> {
+    let (tx, rx) = mpsc::channel(IN_FLIGHT);
+    let (acks_tx, acks) = mpsc::unbounded_channel();
+    let task = tokio::spawn(sink_stage(opts.clone(), sink, offsets, rx, acks_tx));
+    let mut stage = SinkStage {
+        tx,
+        acks,
+        unacked: 0,
+        task: Some(task),
+    };
+    let result = drive(&opts, source, &mut stage, control).await;
+    // The stage ends once it has handled everything sent before the channel closed.
+    drop(stage.tx);
+    match stage.task {
+        Some(task) => match task.await {
+            Ok(Err(e)) if result.is_ok() => Err(e),
+            _ => result,
+        },
+        None => result,
+    }
+}
+
+/// Batches between the stages: enough to keep polling through an fsync, few enough to bound
+/// memory when the sink is slower than the source (the source then waits).
+const IN_FLIGHT: usize = 4;
+
+async fn drive<S: Source>(
+    opts: &PipelineOptions,
+    source: &mut S,
+    stage: &mut SinkStage,
     mut control: watch::Receiver<TaskControl>,
 ) -> Result<(), PipelineError> {
-    let mut line = Vec::new();
     let label = [("connector", opts.connector.clone())];
-    // The newest offset written but not yet made durable, with the source time it covers.
-    let mut pending: Option<(SourceOffset, Option<i64>)> = None;
-    let mut last_flush = Instant::now();
+    // The newest offset not yet sent for commit, with the source time it covers.
+    let mut pending: Option<Commit> = None;
+    let mut last_commit = Instant::now();
     loop {
+        stage.take_acks(source, false).await?;
         let now = *control.borrow_and_update();
         if now != TaskControl::Run {
             // Whatever was written before a stop or pause becomes durable and committed.
-            commit(&opts, &label, sink, offsets, source, pending.take()).await?;
+            if let Some(commit) = pending.take() {
+                stage.send(Vec::new(), Some(commit)).await?;
+            }
+            stage.take_acks(source, true).await?;
         }
         match now {
             TaskControl::Stop => return Ok(()),
@@ -205,52 +243,176 @@ pub async fn run<S: Source, K: Sink, O: OffsetBackend>(
         if !batch.records.is_empty() {
             metrics::counter!(m::EVENTS_SEEN, &label).increment(batch.records.len() as u64);
             metrics::histogram!(m::BATCH_SIZE, &label).record(batch.records.len() as f64);
-            let records: Vec<ProducerRecord> =
-                batch.records.iter().map(|r| convert(r, &opts)).collect();
-            let positions = sink.write(&records).await.map_err(PipelineError::Sink)?;
-            metrics::counter!(m::RECORDS_WRITTEN, &label).increment(records.len() as u64);
-            opts.stats.record_topics(&records);
-            if opts.stdout {
-                print_lines(&records, &positions, &mut line);
-            }
         }
         if let Some(offset) = batch.offset {
-            pending = Some((offset, batch.source_ts_ms));
+            pending = Some(Commit {
+                offset,
+                source_ts_ms: batch.source_ts_ms,
+            });
         }
-        if pending.is_some() && (batch.caught_up || last_flush.elapsed() >= opts.flush_interval) {
-            commit(&opts, &label, sink, offsets, source, pending.take()).await?;
-            last_flush = Instant::now();
+        // A source that caught up is made durable at once; under a backlog, by interval.
+        let due = batch.caught_up || last_commit.elapsed() >= opts.flush_interval;
+        let commit = if due { pending.take() } else { None };
+        if commit.is_some() {
+            last_commit = Instant::now();
+        }
+        if !batch.records.is_empty() || commit.is_some() {
+            stage.send(batch.records, commit).await?;
         }
     }
 }
 
-/// sink durable → offset stored → source told: in this order, or not at all.
-async fn commit<S: Source, K: Sink, O: OffsetBackend>(
+/// An offset to commit once every record sent before it is durable.
+struct Commit {
+    offset: SourceOffset,
+    source_ts_ms: Option<i64>,
+}
+
+/// One poll's records, and the offset to commit after them.
+struct ToSink {
+    records: Vec<SourceRecord>,
+    commit: Option<Commit>,
+}
+
+/// What the sink stage made durable: the newest offset, and how many commits it covers.
+struct Ack {
+    offset: SourceOffset,
+    commits: usize,
+}
+
+/// The driver's handle on the sink stage. The stage stops at its first error, which the
+/// driver then reads from the task's result.
+struct SinkStage {
+    tx: mpsc::Sender<ToSink>,
+    acks: mpsc::UnboundedReceiver<Ack>,
+    /// Commits sent and not yet acknowledged.
+    unacked: usize,
+    /// Taken when the driver reads the stage's error.
+    task: Option<JoinHandle<Result<(), PipelineError>>>,
+}
+
+impl SinkStage {
+    async fn send(
+        &mut self,
+        records: Vec<SourceRecord>,
+        commit: Option<Commit>,
+    ) -> Result<(), PipelineError> {
+        let commits = usize::from(commit.is_some());
+        if self.tx.send(ToSink { records, commit }).await.is_err() {
+            return Err(self.failure().await);
+        }
+        self.unacked += commits;
+        Ok(())
+    }
+
+    /// Tells the source the newest offset the stage made durable; with `all`, first waits
+    /// until every commit sent has been.
+    async fn take_acks<S: Source>(
+        &mut self,
+        source: &mut S,
+        all: bool,
+    ) -> Result<(), PipelineError> {
+        let mut newest = None;
+        loop {
+            let ack = if all && self.unacked > 0 {
+                match self.acks.recv().await {
+                    Some(ack) => ack,
+                    None => return Err(self.failure().await),
+                }
+            } else {
+                match self.acks.try_recv() {
+                    Ok(ack) => ack,
+                    Err(_) => break,
+                }
+            };
+            self.unacked -= ack.commits;
+            newest = Some(ack.offset);
+        }
+        if let Some(offset) = newest {
+            source
+                .commit(&offset)
+                .await
+                .map_err(PipelineError::Source)?;
+        }
+        Ok(())
+    }
+
+    async fn failure(&mut self) -> PipelineError {
+        let Some(task) = self.task.take() else {
+            return PipelineError::Sink("the sink stage ended early".into());
+        };
+        match task.await {
+            Ok(Err(e)) => e,
+            Ok(Ok(())) => PipelineError::Sink("the sink stage ended early".into()),
+            Err(e) => PipelineError::Sink(format!("the sink stage failed: {e}").into()),
+        }
+    }
+}
+
+/// Converts and writes batches. A commit is grouped with those queued behind it, then:
+/// sink durable → offset stored → acknowledged to the driver (which tells the source), in
+/// this order or not at all.
+async fn sink_stage<K: Sink, O: OffsetBackend>(
+    opts: PipelineOptions,
+    mut sink: K,
+    offsets: Arc<O>,
+    mut rx: mpsc::Receiver<ToSink>,
+    acks: mpsc::UnboundedSender<Ack>,
+) -> Result<(), PipelineError> {
+    let label = [("connector", opts.connector.clone())];
+    let mut line = Vec::new();
+    while let Some(msg) = rx.recv().await {
+        let Some(mut commit) = write(&opts, &label, &mut sink, msg, &mut line).await? else {
+            continue;
+        };
+        let mut commits = 1;
+        // Group commit: what queued up meanwhile shares this flush (a bounded number, so a
+        // fast source cannot postpone the flush forever).
+        for _ in 0..IN_FLIGHT {
+            let Ok(msg) = rx.try_recv() else { break };
+            if let Some(newer) = write(&opts, &label, &mut sink, msg, &mut line).await? {
+                commit = newer;
+                commits += 1;
+            }
+        }
+        sink.flush().await.map_err(PipelineError::Sink)?;
+        offsets
+            .commit(&opts.connector, &commit.offset)
+            .await
+            .map_err(PipelineError::Offsets)?;
+        metrics::counter!(m::OFFSET_COMMITS, &label).increment(1);
+        if let Some(ts) = commit.source_ts_ms {
+            let behind = now_ms().saturating_sub(ts).max(0);
+            metrics::gauge!(m::MS_BEHIND_SOURCE, &label).set(behind as f64);
+        }
+        // A closed channel means the driver has stopped; nothing is waiting for this.
+        let _ = acks.send(Ack {
+            offset: commit.offset,
+            commits,
+        });
+    }
+    Ok(())
+}
+
+/// Converts and writes one batch; returns its commit, if any.
+async fn write<K: Sink>(
     opts: &PipelineOptions,
     label: &[(&'static str, String); 1],
     sink: &mut K,
-    offsets: &O,
-    source: &mut S,
-    pending: Option<(SourceOffset, Option<i64>)>,
-) -> Result<(), PipelineError> {
-    let Some((offset, source_ts_ms)) = pending else {
-        return Ok(());
-    };
-    sink.flush().await.map_err(PipelineError::Sink)?;
-    offsets
-        .commit(&opts.connector, &offset)
-        .await
-        .map_err(PipelineError::Offsets)?;
-    source
-        .commit(&offset)
-        .await
-        .map_err(PipelineError::Source)?;
-    metrics::counter!(m::OFFSET_COMMITS, label).increment(1);
-    if let Some(ts) = source_ts_ms {
-        let behind = now_ms().saturating_sub(ts).max(0);
-        metrics::gauge!(m::MS_BEHIND_SOURCE, label).set(behind as f64);
+    msg: ToSink,
+    line: &mut Vec<u8>,
+) -> Result<Option<Commit>, PipelineError> {
+    if !msg.records.is_empty() {
+        let records: Vec<ProducerRecord> = msg.records.iter().map(|r| convert(r, opts)).collect();
+        drop(msg.records);
+        let positions = sink.write(&records).await.map_err(PipelineError::Sink)?;
+        metrics::counter!(m::RECORDS_WRITTEN, label).increment(records.len() as u64);
+        opts.stats.record_topics(&records);
+        if opts.stdout {
+            print_lines(&records, &positions, line);
+        }
     }
-    Ok(())
+    Ok(msg.commit)
 }
 
 fn now_ms() -> i64 {

@@ -134,7 +134,7 @@ pub async fn run_task(
     ctx: TaskContext,
     control: watch::Receiver<TaskControl>,
 ) -> Result<(), BoxError> {
-    let mut sink = ctx.destination.sink(topic_defaults)?;
+    let sink = ctx.destination.sink(topic_defaults)?;
     match config {
         ConnectorConfig::Postgres(cfg) => {
             let opts = PipelineOptions {
@@ -156,8 +156,7 @@ pub async fn run_task(
                 .await
                 .map_err(|e| format!("cannot read the stored offsets: {e}"))?;
             let mut source = PostgresSource::start(*cfg, stored).await?;
-            pipeline::run(opts, &mut source, &mut sink, ctx.offsets.as_ref(), control).await?;
-            sink.flush().await?;
+            pipeline::run(opts, &mut source, sink, ctx.offsets.clone(), control).await?;
             source.stop().await?;
             Ok(())
         }
