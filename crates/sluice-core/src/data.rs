@@ -146,7 +146,7 @@ impl Schema {
 }
 
 /// A Connect value. Structs are positional: `Struct(values)[i]` belongs to `schema.fields[i]`.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone)]
 pub enum Value {
     Null,
     Boolean(bool),
@@ -155,6 +155,9 @@ pub enum Value {
     Float32(f32),
     Float64(f64),
     String(String),
+    /// A string many records carry (e.g. the source block's names), shared instead of copied
+    /// per record; equal to the same `String`.
+    SharedString(Arc<str>),
     Bytes(Vec<u8>),
     Array(Vec<Value>),
     Map(Vec<(Value, Value)>),
@@ -164,6 +167,41 @@ pub enum Value {
 impl Value {
     pub fn is_null(&self) -> bool {
         matches!(self, Value::Null)
+    }
+
+    pub fn as_str(&self) -> Option<&str> {
+        match self {
+            Value::String(s) => Some(s),
+            Value::SharedString(s) => Some(s),
+            _ => None,
+        }
+    }
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Self) -> bool {
+        use Value::*;
+        match (self, other) {
+            (Null, Null) => true,
+            (Boolean(a), Boolean(b)) => a == b,
+            (Int(a), Int(b)) => a == b,
+            (Float32(a), Float32(b)) => a == b,
+            (Float64(a), Float64(b)) => a == b,
+            (String(_) | SharedString(_), String(_) | SharedString(_)) => {
+                self.as_str() == other.as_str()
+            }
+            (Bytes(a), Bytes(b)) => a == b,
+            (Array(a), Array(b)) => a == b,
+            (Map(a), Map(b)) => a == b,
+            (Struct(a), Struct(b)) => a == b,
+            _ => false,
+        }
+    }
+}
+
+impl From<Arc<str>> for Value {
+    fn from(s: Arc<str>) -> Self {
+        Value::SharedString(s)
     }
 }
 

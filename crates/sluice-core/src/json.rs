@@ -26,7 +26,13 @@ impl JsonConverter {
     /// Serializes one side of a record; `None` (a tombstone) stays `None`, as in Connect.
     pub fn serialize(&self, data: Option<&Data>) -> Option<Vec<u8>> {
         let data = data?;
-        let mut out = Vec::with_capacity(256);
+        // Room for the schema and a typical row, so encoding rarely reallocates.
+        let schema_len = if self.schemas_enable {
+            schema_json(&data.schema).len()
+        } else {
+            0
+        };
+        let mut out = Vec::with_capacity(schema_len + 1024);
         self.serialize_into(&mut out, data);
         Some(out)
     }
@@ -135,6 +141,7 @@ pub fn write_value(out: &mut Vec<u8>, schema: &Schema, value: &Value) {
         Value::Float32(f) => write_java_float(out, *f),
         Value::Float64(f) => write_java_double(out, *f),
         Value::String(s) => write_str(out, s),
+        Value::SharedString(s) => write_str(out, s),
         Value::Bytes(b) => {
             out.push(b'"');
             let start = out.len();

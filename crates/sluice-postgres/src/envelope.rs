@@ -98,6 +98,27 @@ struct EventColumn {
     schema: Arc<Schema>,
 }
 
+const SNAPSHOT_MARKERS: [&str; 7] = [
+    "true",
+    "first",
+    "first_in_data_collection",
+    "last_in_data_collection",
+    "last",
+    "false",
+    "incremental",
+];
+
+#[derive(Debug)]
+struct SourceNames {
+    version: Arc<str>,
+    connector: Arc<str>,
+    name: Arc<str>,
+    db: Arc<str>,
+    schema: Arc<str>,
+    table: Arc<str>,
+    markers: [Arc<str>; 7],
+}
+
 /// Everything needed to turn rows of one table into Debezium records.
 #[derive(Debug)]
 pub struct TableEvents {
@@ -108,8 +129,8 @@ pub struct TableEvents {
     key_fields: Vec<usize>,
     key_schema: Option<Arc<Schema>>,
     envelope_schema: Arc<Schema>,
-    prefix: String,
-    dbname: String,
+    /// The source block's strings, shared by every record of the table.
+    names: SourceNames,
     placeholder: String,
     types: sluice_config::postgres::TypeOptions,
 }
@@ -195,8 +216,15 @@ impl TableEvents {
             key_fields,
             key_schema,
             envelope_schema,
-            prefix: cfg.topic_prefix.clone(),
-            dbname: cfg.dbname.clone(),
+            names: SourceNames {
+                version: SOURCE_VERSION.into(),
+                connector: CONNECTOR.into(),
+                name: cfg.topic_prefix.as_str().into(),
+                db: cfg.dbname.as_str().into(),
+                schema: table.schema.as_str().into(),
+                table: table.name.as_str().into(),
+                markers: SNAPSHOT_MARKERS.map(Arc::from),
+            },
             placeholder: cfg.unavailable_value_placeholder.clone(),
             types: cfg.types.clone(),
             table,
@@ -212,16 +240,16 @@ impl TableEvents {
         self.key_schema.is_some()
     }
 
-    /// Builds the row struct; `cell(name)` gives the value of a column by name.
-    pub fn row<'a>(&self, mut cell: impl FnMut(&str) -> Cell<'a>) -> Result<Value, PostgresError> {
+    /// Builds the row struct; `cell(i)` gives the value of the i-th column of `column_names`.
+    pub fn row<'a>(&self, mut cell: impl FnMut(usize) -> Cell<'a>) -> Result<Value, PostgresError> {
         let mut values = Vec::with_capacity(self.columns.len());
-        for c in &self.columns {
+        for (i, c) in self.columns.iter().enumerate() {
             let value_error = |e: crate::types::TypeError| PostgresError::Value {
                 table: self.table.full_name(),
                 column: c.desc.name.clone(),
                 reason: e.to_string(),
             };
-            let v = match cell(&c.desc.name) {
+            let v = match cell(i) {
                 Cell::Null => Value::Null,
                 Cell::Text(text) => {
                     decode_text(&c.desc, &c.schema, text, &self.types).map_err(value_error)?
@@ -262,24 +290,41 @@ impl TableEvents {
     }
 
     fn source(&self, pos: &SourcePosition) -> Value {
+        // `["<last commit lsn>","<lsn>"]`, `[null,"<lsn>"]` before the first commit.
         let sequence = pos.lsn.map(|lsn| {
-            let last = pos
-                .last_commit_lsn
-                .map_or("null".to_owned(), |l| format!("\"{l}\""));
-            format!("[{last},\"{lsn}\"]")
+            let mut n = itoa::Buffer::new();
+            let mut seq = String::with_capacity(48);
+            seq.push('[');
+            match pos.last_commit_lsn {
+                Some(l) => {
+                    seq.push('"');
+                    seq.push_str(n.format(l));
+                    seq.push('"');
+                }
+                None => seq.push_str("null"),
+            }
+            seq.push_str(",\"");
+            seq.push_str(n.format(lsn));
+            seq.push_str("\"]");
+            seq
         });
+        let n = &self.names;
+        let snapshot = match n.markers.iter().find(|m| &***m == pos.snapshot) {
+            Some(m) => Value::SharedString(m.clone()),
+            None => Value::from(pos.snapshot),
+        };
         Value::Struct(vec![
-            Value::from(SOURCE_VERSION),
-            Value::from(CONNECTOR),
-            Value::from(self.prefix.as_str()),
+            Value::SharedString(n.version.clone()),
+            Value::SharedString(n.connector.clone()),
+            Value::SharedString(n.name.clone()),
             Value::Int(pos.ts_us.div_euclid(1000)),
-            Value::from(pos.snapshot),
-            Value::from(self.dbname.as_str()),
+            snapshot,
+            Value::SharedString(n.db.clone()),
             Value::from(sequence),
             Value::Int(pos.ts_us),
             Value::Int(pos.ts_us.saturating_mul(1000)),
-            Value::from(self.table.schema.as_str()),
-            Value::from(self.table.name.as_str()),
+            Value::SharedString(n.schema.clone()),
+            Value::SharedString(n.table.clone()),
             pos.tx_id.map_or(Value::Null, Value::Int),
             pos.lsn.map_or(Value::Null, |l| Value::Int(l as i64)),
             Value::Null,

@@ -121,14 +121,9 @@ pub fn row_from_copy(
     table: &TableEvents,
     fields: &[Option<String>],
 ) -> Result<sluice_core::data::Value, PostgresError> {
-    let mut i = 0;
-    table.row(|_| {
-        let cell = match fields.get(i) {
-            Some(Some(text)) => Cell::Text(text),
-            _ => Cell::Null,
-        };
-        i += 1;
-        cell
+    table.row(|i| match fields.get(i) {
+        Some(Some(text)) => Cell::Text(text),
+        _ => Cell::Null,
     })
 }
 

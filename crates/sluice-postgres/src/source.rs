@@ -75,8 +75,7 @@ struct SnapshotState {
 struct StreamState {
     repl: ReplicationClient,
     /// pgoutput relation id → the table's events, rebuilt when a Relation message differs.
-    relations: HashMap<u32, Arc<TableEvents>>,
-    relation_columns: HashMap<u32, Vec<String>>,
+    relations: HashMap<u32, Arc<Captured>>,
     txn: Option<Txn>,
     last_commit_lsn: Option<u64>,
     /// The highest LSN put into an offset so far.
@@ -269,7 +268,6 @@ impl PostgresSource {
         Ok(StreamState {
             repl,
             relations: HashMap::new(),
-            relation_columns: HashMap::new(),
             txn: None,
             last_commit_lsn: None,
             last_offset_lsn: start_lsn,
@@ -518,7 +516,7 @@ impl PostgresSource {
         match msg {
             LogicalMessage::Relation(rel) => on_relation(cfg, client, shared, st, rel).await?,
             LogicalMessage::Insert { relation_id, new } => {
-                let Some(table) = st.relations.get(&relation_id).cloned() else {
+                let Some(rel) = st.relations.get(&relation_id).cloned() else {
                     return Ok(());
                 };
                 if cfg.skipped.create {
@@ -526,7 +524,8 @@ impl PostgresSource {
                         .increment(1);
                     return Ok(());
                 }
-                let after = tuple_row(&table, &st.relation_columns[&relation_id], &new, false)?;
+                let table = &rel.table;
+                let after = rel.row(&new, false)?;
                 out.push(table.change("c", None, Some(after), &pos(st), now));
             }
             LogicalMessage::Update {
@@ -534,14 +533,14 @@ impl PostgresSource {
                 old,
                 new,
             } => {
-                let Some(table) = st.relations.get(&relation_id).cloned() else {
+                let Some(rel) = st.relations.get(&relation_id).cloned() else {
                     return Ok(());
                 };
-                let names = &st.relation_columns[&relation_id];
-                let after = tuple_row(&table, names, &new, false)?;
+                let table = &rel.table;
+                let after = rel.row(&new, false)?;
                 let before = match &old {
-                    Some(OldTuple::Full(t)) => Some(tuple_row(&table, names, t, false)?),
-                    Some(OldTuple::Key(t)) => Some(tuple_row(&table, names, t, true)?),
+                    Some(OldTuple::Full(t)) => Some(rel.row(t, false)?),
+                    Some(OldTuple::Key(t)) => Some(rel.row(t, true)?),
                     None => None,
                 };
                 let key_changed = match (&old, &before) {
@@ -571,7 +570,7 @@ impl PostgresSource {
                 }
             }
             LogicalMessage::Delete { relation_id, old } => {
-                let Some(table) = st.relations.get(&relation_id).cloned() else {
+                let Some(rel) = st.relations.get(&relation_id).cloned() else {
                     return Ok(());
                 };
                 if cfg.skipped.delete {
@@ -579,10 +578,10 @@ impl PostgresSource {
                         .increment(1);
                     return Ok(());
                 }
-                let names = &st.relation_columns[&relation_id];
+                let table = &rel.table;
                 let before = match &old {
-                    OldTuple::Full(t) => tuple_row(&table, names, t, false)?,
-                    OldTuple::Key(t) => tuple_row(&table, names, t, true)?,
+                    OldTuple::Full(t) => rel.row(t, false)?,
+                    OldTuple::Key(t) => rel.row(t, true)?,
                 };
                 out.push(table.change("d", Some(before.clone()), None, &pos(st), now));
                 if cfg.tombstones_on_delete {
@@ -596,8 +595,8 @@ impl PostgresSource {
                     return Ok(());
                 }
                 for id in relation_ids {
-                    if let Some(table) = st.relations.get(&id) {
-                        out.push(table.truncate(&pos(st), now));
+                    if let Some(rel) = st.relations.get(&id) {
+                        out.push(rel.table.truncate(&pos(st), now));
                     }
                 }
             }
@@ -746,44 +745,60 @@ fn stream_offset(
 /// Row from a pgoutput tuple; `names` are the Relation message's column names, which may be
 /// fewer than the table's (publication column lists). In a key-only old tuple the non-key
 /// columns arrive as nulls and are filled as Debezium does.
-fn tuple_row(
-    table: &TableEvents,
-    names: &[String],
-    tuple: &Tuple,
-    key_only: bool,
-) -> Result<sluice_core::data::Value, PostgresError> {
-    let mut texts = Vec::with_capacity(tuple.len());
-    for (i, v) in tuple.iter().enumerate() {
-        texts.push(match v {
-            // Sluice never asks for binary tuples; text is the server encoding, UTF-8 expected.
-            TupleValue::Text(b) => {
-                Some(std::str::from_utf8(b).map_err(|_| PostgresError::Value {
-                    table: table.table.full_name(),
-                    column: names.get(i).cloned().unwrap_or_default(),
-                    reason: "the value is not valid UTF-8 (Sluice needs a UTF8 database)".into(),
-                })?)
-            }
-            TupleValue::Binary(_) => {
-                return Err(PostgresError::Value {
-                    table: table.table.full_name(),
-                    column: names.get(i).cloned().unwrap_or_default(),
-                    reason: "a binary-format value arrived, but text format was requested".into(),
-                })
-            }
-            _ => None,
-        });
-    }
-    table.row(|name| {
-        let Some(i) = names.iter().position(|n| n == name) else {
-            return Cell::Absent;
+/// A captured table as the stream sees it: its events, and its relation's column order.
+struct Captured {
+    table: TableEvents,
+    /// Column names in the order pgoutput tuples carry them.
+    names: Vec<String>,
+    /// For each event column, its index in the tuples (`None`: not sent).
+    positions: Vec<Option<usize>>,
+}
+
+impl Captured {
+    fn row(
+        &self,
+        tuple: &Tuple,
+        key_only: bool,
+    ) -> Result<sluice_core::data::Value, PostgresError> {
+        let value_error = |i: usize, reason: &str| PostgresError::Value {
+            table: self.table.table.full_name(),
+            column: self.names.get(i).cloned().unwrap_or_default(),
+            reason: reason.into(),
         };
-        match (tuple.get(i), texts.get(i).copied().flatten()) {
-            (_, Some(text)) => Cell::Text(text),
-            (Some(TupleValue::UnchangedToast), _) => Cell::Unchanged,
-            (Some(TupleValue::Null), _) if key_only => Cell::Absent,
-            _ => Cell::Null,
+        let mut failure = None;
+        let row = self.table.row(|col| {
+            let Some(i) = self.positions.get(col).copied().flatten() else {
+                return Cell::Absent;
+            };
+            match tuple.get(i) {
+                // Sluice never asks for binary tuples; text is the server encoding, UTF-8 expected.
+                Some(TupleValue::Text(b)) => match std::str::from_utf8(b) {
+                    Ok(text) => Cell::Text(text),
+                    Err(_) => {
+                        failure = Some(value_error(
+                            i,
+                            "the value is not valid UTF-8 (Sluice needs a UTF8 database)",
+                        ));
+                        Cell::Null
+                    }
+                },
+                Some(TupleValue::Binary(_)) => {
+                    failure = Some(value_error(
+                        i,
+                        "a binary-format value arrived, but text format was requested",
+                    ));
+                    Cell::Null
+                }
+                Some(TupleValue::UnchangedToast) => Cell::Unchanged,
+                Some(TupleValue::Null) if key_only => Cell::Absent,
+                _ => Cell::Null,
+            }
+        });
+        match failure {
+            Some(e) => Err(e),
+            None => row,
         }
-    })
+    }
 }
 
 /// A Relation message precedes the first change of a table in a session and follows DDL:
@@ -799,16 +814,26 @@ async fn on_relation(
         return Ok(());
     }
     let names: Vec<String> = rel.columns.iter().map(|c| c.name.clone()).collect();
-    if st.relation_columns.get(&rel.id) == Some(&names) && st.relations.contains_key(&rel.id) {
+    if st.relations.get(&rel.id).is_some_and(|c| c.names == names) {
         return Ok(());
     }
     let Some(info) = catalog::table_by_oid(client, cfg, rel.id).await? else {
         tracing::warn!(table = %format!("{}.{}", rel.namespace, rel.name), "table vanished from the catalog; its changes are skipped");
         return Ok(());
     };
-    st.relations
-        .insert(rel.id, Arc::new(TableEvents::new(info, cfg, shared)?));
-    st.relation_columns.insert(rel.id, names);
+    let table = TableEvents::new(info, cfg, shared)?;
+    let positions = table
+        .column_names()
+        .map(|c| names.iter().position(|n| n == c))
+        .collect();
+    st.relations.insert(
+        rel.id,
+        Arc::new(Captured {
+            table,
+            names,
+            positions,
+        }),
+    );
     Ok(())
 }
 

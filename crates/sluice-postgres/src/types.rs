@@ -1370,13 +1370,20 @@ fn push_2(out: &mut String, v: i64) {
 /// Seconds fraction as java.time prints it: `width` digits (truncated) when 1..=9, otherwise
 /// ISO_LOCAL_TIME's shortest form (nothing for whole seconds).
 fn push_fraction(out: &mut String, nanos: i64, width: i32) {
-    let digits = format!("{nanos:09}");
-    if (1..=9).contains(&width) {
+    let mut digits = [b'0'; 9];
+    let mut v = nanos.rem_euclid(1_000_000_000);
+    for d in digits.iter_mut().rev() {
+        *d = b'0' + (v % 10) as u8;
+        v /= 10;
+    }
+    let len = if (1..=9).contains(&width) {
+        width as usize
+    } else {
+        digits.iter().rposition(|&d| d != b'0').map_or(0, |i| i + 1)
+    };
+    if len > 0 {
         out.push('.');
-        out.push_str(&digits[..width as usize]);
-    } else if nanos != 0 {
-        out.push('.');
-        out.push_str(digits.trim_end_matches('0'));
+        out.extend(digits[..len].iter().map(|&d| d as char));
     }
 }
 
@@ -1396,10 +1403,14 @@ fn format_zoned_timestamp(secs: i64, nanos: i64, width: i32) -> String {
     if y > 9999 {
         out.push('+');
         out.push_str(&y.to_string());
-    } else if y < 0 {
-        out.push_str(&format!("-{:04}", -y));
+    } else if y < -9999 {
+        out.push_str(&y.to_string());
     } else {
-        out.push_str(&format!("{y:04}"));
+        if y < 0 {
+            out.push('-');
+        }
+        push_2(&mut out, y.abs() / 100);
+        push_2(&mut out, y.abs() % 100);
     }
     out.push('-');
     push_2(&mut out, i64::from(m));
