@@ -181,7 +181,13 @@ pub async fn run<S: Source, K: Sink + 'static, O: OffsetBackend + 'static>(
 ) -> Result<(), PipelineError> {
     let (tx, rx) = mpsc::channel(IN_FLIGHT);
     let (acks_tx, acks) = mpsc::unbounded_channel();
-    let task = tokio::spawn(sink_stage(opts.clone(), sink, offsets, rx, acks_tx));
+    // Its own thread: as a task it would mostly run on the driver's worker (tokio runs a
+    // woken task on the waker's thread), and the stages would take turns instead of overlapping.
+    let runtime = tokio::runtime::Handle::current();
+    let stage_opts = opts.clone();
+    let task = tokio::task::spawn_blocking(move || {
+        runtime.block_on(sink_stage(stage_opts, sink, offsets, rx, acks_tx))
+    });
     let mut stage = SinkStage {
         tx,
         acks,

@@ -6,18 +6,18 @@ use std::collections::VecDeque;
 use std::pin::Pin;
 
 use bytes::Bytes;
-use futures_util::StreamExt;
+use futures_util::{FutureExt, StreamExt};
 use tokio_postgres::{Client, CopyOutStream};
 
 use crate::catalog::quote_ident;
 use crate::envelope::{Cell, TableEvents};
 use crate::error::{query_error, PostgresError};
 
-/// Reads the rows of one table, in COPY text format, as owned fields (`None` = NULL).
+/// Reads the rows of one table, in COPY text format.
 pub struct TableCopy {
     stream: Pin<Box<CopyOutStream>>,
     buf: Vec<u8>,
-    rows: VecDeque<Vec<Option<String>>>,
+    rows: VecDeque<CopyRow>,
     done: bool,
 }
 
@@ -42,88 +42,138 @@ impl TableCopy {
     }
 
     /// The next row, `None` at the end of the table.
-    pub async fn next_row(&mut self) -> Result<Option<Vec<Option<String>>>, PostgresError> {
+    pub async fn next_row(&mut self) -> Result<Option<CopyRow>, PostgresError> {
         while self.rows.is_empty() && !self.done {
-            match self.stream.next().await {
-                Some(chunk) => {
-                    let chunk: Bytes = chunk.map_err(query_error("reading the snapshot"))?;
-                    self.buf.extend_from_slice(&chunk);
-                    let mut start = 0;
-                    while let Some(i) = self.buf[start..].iter().position(|&b| b == b'\n') {
-                        self.rows
-                            .push_back(parse_copy_line(&self.buf[start..start + i]));
-                        start += i + 1;
+            // Take every chunk already received, not just one: fewer wake-ups per row.
+            let mut chunk = Some(self.stream.next().await);
+            while let Some(next) = chunk {
+                match next {
+                    Some(bytes) => {
+                        let bytes: Bytes = bytes.map_err(query_error("reading the snapshot"))?;
+                        self.buf.extend_from_slice(&bytes);
                     }
-                    self.buf.drain(..start);
+                    None => {
+                        self.done = true;
+                        break;
+                    }
                 }
-                None => self.done = true,
+                chunk = self.stream.next().now_or_never();
             }
+            let mut start = 0;
+            while let Some(i) = self.buf[start..].iter().position(|&b| b == b'\n') {
+                self.rows
+                    .push_back(CopyRow::parse(&self.buf[start..start + i]));
+                start += i + 1;
+            }
+            self.buf.drain(..start);
         }
         Ok(self.rows.pop_front())
     }
 }
 
-/// One COPY text-format line: tab-separated, `\N` for NULL, backslash escapes.
-pub fn parse_copy_line(line: &[u8]) -> Vec<Option<String>> {
-    line.split(|&b| b == b'\t')
-        .map(|field| {
+/// One row of COPY text output: its unescaped fields in one string.
+#[derive(Debug)]
+pub struct CopyRow {
+    text: String,
+    /// Byte ranges into `text`, `None` for NULL.
+    fields: Vec<Option<(usize, usize)>>,
+}
+
+impl CopyRow {
+    /// Parses one COPY text-format line: tab-separated, `\N` for NULL, backslash escapes.
+    pub fn parse(line: &[u8]) -> CopyRow {
+        let mut text = Vec::with_capacity(line.len());
+        let mut fields = Vec::new();
+        for field in line.split(|&b| b == b'\t') {
             if field == b"\\N" {
-                return None;
+                fields.push(None);
+                continue;
             }
-            let mut out = Vec::with_capacity(field.len());
-            let mut i = 0;
-            while i < field.len() {
-                let b = field[i];
-                if b != b'\\' || i + 1 == field.len() {
-                    out.push(b);
+            let start = text.len();
+            if !field.contains(&b'\\') {
+                text.extend_from_slice(field);
+            } else {
+                unescape(field, &mut text);
+            }
+            fields.push(Some((start, text.len())));
+        }
+        // Escapes can produce bytes that are not UTF-8 (a SQL_ASCII database); replace them
+        // as a Java client decoding the text would.
+        let text = match String::from_utf8(text) {
+            Ok(text) => text,
+            Err(e) => {
+                // Replacement characters change lengths: rebuild field by field.
+                let bytes = e.into_bytes();
+                let mut text = String::with_capacity(bytes.len() + 8);
+                for f in fields.iter_mut().flatten() {
+                    let start = text.len();
+                    text.push_str(&String::from_utf8_lossy(&bytes[f.0..f.1]));
+                    *f = (start, text.len());
+                }
+                text
+            }
+        };
+        CopyRow { text, fields }
+    }
+
+    /// Field `i`, `None` when NULL or absent.
+    pub fn get(&self, i: usize) -> Option<&str> {
+        let (start, end) = (*self.fields.get(i)?)?;
+        self.text.get(start..end)
+    }
+}
+
+fn unescape(field: &[u8], out: &mut Vec<u8>) {
+    let mut i = 0;
+    while i < field.len() {
+        let b = field[i];
+        if b != b'\\' || i + 1 == field.len() {
+            out.push(b);
+            i += 1;
+            continue;
+        }
+        let e = field[i + 1];
+        i += 2;
+        match e {
+            b'b' => out.push(8),
+            b'f' => out.push(12),
+            b'n' => out.push(b'\n'),
+            b'r' => out.push(b'\r'),
+            b't' => out.push(b'\t'),
+            b'v' => out.push(11),
+            b'0'..=b'7' => {
+                let mut v = u32::from(e - b'0');
+                let mut n = 1;
+                while n < 3 && i < field.len() && (b'0'..=b'7').contains(&field[i]) {
+                    v = v * 8 + u32::from(field[i] - b'0');
                     i += 1;
-                    continue;
+                    n += 1;
                 }
-                let e = field[i + 1];
-                i += 2;
-                match e {
-                    b'b' => out.push(8),
-                    b'f' => out.push(12),
-                    b'n' => out.push(b'\n'),
-                    b'r' => out.push(b'\r'),
-                    b't' => out.push(b'\t'),
-                    b'v' => out.push(11),
-                    b'0'..=b'7' => {
-                        let mut v = u32::from(e - b'0');
-                        let mut n = 1;
-                        while n < 3 && i < field.len() && (b'0'..=b'7').contains(&field[i]) {
-                            v = v * 8 + u32::from(field[i] - b'0');
-                            i += 1;
-                            n += 1;
-                        }
-                        out.push(v as u8);
-                    }
-                    b'x' => {
-                        let mut v = 0u32;
-                        let mut n = 0;
-                        while n < 2 && i < field.len() && field[i].is_ascii_hexdigit() {
-                            v = v * 16 + (field[i] as char).to_digit(16).unwrap_or(0);
-                            i += 1;
-                            n += 1;
-                        }
-                        out.push(v as u8);
-                    }
-                    other => out.push(other),
-                }
+                out.push(v as u8);
             }
-            Some(String::from_utf8_lossy(&out).into_owned())
-        })
-        .collect()
+            b'x' => {
+                let mut v = 0u32;
+                let mut n = 0;
+                while n < 2 && i < field.len() && field[i].is_ascii_hexdigit() {
+                    v = v * 16 + (field[i] as char).to_digit(16).unwrap_or(0);
+                    i += 1;
+                    n += 1;
+                }
+                out.push(v as u8);
+            }
+            other => out.push(other),
+        }
+    }
 }
 
 /// Builds a row from COPY fields (which come in `TableEvents::column_names` order).
 pub fn row_from_copy(
     table: &TableEvents,
-    fields: &[Option<String>],
+    row: &CopyRow,
 ) -> Result<sluice_core::data::Value, PostgresError> {
-    table.row(|i| match fields.get(i) {
-        Some(Some(text)) => Cell::Text(text),
-        _ => Cell::Null,
+    table.row(|i| match row.get(i) {
+        Some(text) => Cell::Text(text),
+        None => Cell::Null,
     })
 }
 
@@ -150,17 +200,22 @@ mod tests {
 
     #[test]
     fn copy_lines_unescape() {
+        let row = CopyRow::parse(b"1\tab\\tc\\nd\t\\N\t\\\\x\t\\101\\x42\t\\351t\\303\\251");
+        let fields: Vec<Option<&str>> = (0..7).map(|i| row.get(i)).collect();
         assert_eq!(
-            parse_copy_line(b"1\tab\\tc\\nd\t\\N\t\\\\x\t\\101\\x42"),
+            fields,
             vec![
-                Some("1".into()),
-                Some("ab\tc\nd".into()),
+                Some("1"),
+                Some("ab\tc\nd"),
                 None,
-                Some("\\x".into()),
-                Some("AB".into())
+                Some("\\x"),
+                Some("AB"),
+                // A lone Latin-1 byte is not UTF-8; an escaped UTF-8 sequence is.
+                Some("\u{fffd}t\u{e9}"),
+                None,
             ]
         );
-        assert_eq!(parse_copy_line(b""), vec![Some(String::new())]);
+        assert_eq!(CopyRow::parse(b"").get(0), Some(""));
     }
 
     #[test]

@@ -25,7 +25,7 @@ use crate::catalog::{self, quote_ident, TableInfo, SESSION_OPTIONS};
 use crate::envelope::{Cell, Heartbeat, SharedSchemas, SourcePosition, TableEvents};
 use crate::error::{query_error, PostgresError};
 use crate::pgoutput::{self, LogicalMessage, OldTuple, Relation, Tuple, TupleValue};
-use crate::snapshot::{row_from_copy, snapshot_marker, TableCopy};
+use crate::snapshot::{row_from_copy, snapshot_marker, CopyRow, TableCopy};
 
 /// How long an idle poll waits for the stream before returning an empty batch.
 const IDLE_POLL: Duration = Duration::from_millis(250);
@@ -62,7 +62,7 @@ struct SnapshotState {
     index: usize,
     copy: Option<TableCopy>,
     /// The row read ahead, to know whether the current one is its table's last.
-    ahead: Option<Vec<Option<String>>>,
+    ahead: Option<CopyRow>,
     first_of_table: bool,
     consistent_point: u64,
     tx_id: i64,

@@ -644,6 +644,11 @@ fn decode(conv: &Conv, schema: &Schema, text: &str, opts: &TypeOptions) -> Res<V
             if let Some(special) = special_numeric(text) {
                 return special_numeric_value(special, opts);
             }
+            if !*variable && opts.decimal == DecimalHandlingMode::Precise {
+                if let Some(bytes) = fixed_scale_bytes(text, *scale) {
+                    return Ok(Value::Bytes(bytes));
+                }
+            }
             let dec = Dec::parse(text).ok_or(Fail::Bad("not a numeric value".into()))?;
             numeric_value(dec, *scale, *variable, opts)?
         }
@@ -877,6 +882,51 @@ fn numeric_value(dec: Dec, scale: i32, variable: bool, opts: &TypeOptions) -> Re
         DecimalHandlingMode::Double => Value::Float64(dec.to_f64()),
         DecimalHandlingMode::String => Value::String(dec.to_plain_string()),
     })
+}
+
+/// The common case of a `numeric(p,s)` value without allocating big numbers: plain digits
+/// (no exponent) whose unscaled value at `scale` fits in an i128. `None` sends the value down
+/// the general path (which also produces the errors).
+fn fixed_scale_bytes(text: &str, scale: i32) -> Option<Vec<u8>> {
+    let b = text.as_bytes();
+    let (negative, digits) = match b.first()? {
+        b'-' => (true, &b[1..]),
+        _ => (false, b),
+    };
+    let (mut unscaled, mut fraction, mut point) = (0i128, 0i32, false);
+    if digits.is_empty() || digits.len() > 38 {
+        return None;
+    }
+    for &c in digits {
+        match c {
+            b'0'..=b'9' => {
+                unscaled = unscaled * 10 + i128::from(c - b'0');
+                fraction += i32::from(point);
+            }
+            b'.' if !point => point = true,
+            _ => return None,
+        }
+    }
+    if fraction > scale {
+        return None;
+    }
+    for _ in fraction..scale {
+        unscaled = unscaled.checked_mul(10)?;
+    }
+    if negative {
+        unscaled = -unscaled;
+    }
+    // BigInteger.toByteArray: minimal big-endian two's complement.
+    let bytes = unscaled.to_be_bytes();
+    let sign = if unscaled < 0 { 0xFF } else { 0x00 };
+    let mut start = 0;
+    while start + 1 < bytes.len()
+        && bytes[start] == sign
+        && (bytes[start + 1] & 0x80) == (sign & 0x80)
+    {
+        start += 1;
+    }
+    Some(bytes[start..].to_vec())
 }
 
 /// money as PG prints it (`$1,234.56`, `-$1.00`, or `($1.00)` in some locales).
@@ -3307,5 +3357,54 @@ mod tests {
         let c = col(ty("int4"), -1);
         let err = decode_text(&c, &schema_of(&c, &o), "12x", &o).unwrap_err().to_string();
         assert!(err.contains("\"c\"") && err.contains("int4") && err.contains("12x"), "{err}");
+    }
+
+    #[test]
+    fn fixed_scale_fast_path_matches_the_general_one() {
+        let general = |text: &str, scale: i32| {
+            Dec::parse(text)
+                .and_then(|d| d.with_scale(scale, Round::Unnecessary))
+                .map(|d| d.unscaled_bytes())
+        };
+        let mut cases: Vec<(String, i32)> = [
+            ("0", 2), ("-0.00", 2), ("127", 0), ("128", 0), ("-128", 0), ("-129", 0), ("255", 0),
+            ("32767.5", 1), ("-12345.67", 2), ("0.01", 2), ("-0.01", 2), ("1.5", 4),
+            ("99999999999999999999999999999999999999", 0), ("-9999999999999999999.99", 2),
+            ("170141183460469231731687303715884105727", 0), ("1.234", 2), ("1e3", 0), ("", 0),
+            ("12a", 0), ("-", 0), ("1.2.3", 2), (".5", 1), ("5.", 0),
+        ]
+        .iter()
+        .map(|(t, s)| (t.to_string(), *s))
+        .collect();
+        // A deterministic spread of magnitudes, signs and scales.
+        let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
+        for _ in 0..20_000 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            let digits = (x % 30) as usize + 1;
+            let frac = (x >> 8) as usize % (digits + 1);
+            let mut t = String::new();
+            if x & 1 == 1 {
+                t.push('-');
+            }
+            let mut y = x;
+            for i in 0..digits {
+                if i == digits - frac && frac > 0 {
+                    t.push('.');
+                }
+                t.push((b'0' + (y % 10) as u8) as char);
+                y = y / 10 ^ (y << 3);
+            }
+            cases.push((t, ((x >> 20) % 12) as i32));
+        }
+        let mut fast_ones = 0;
+        for (text, scale) in cases {
+            if let Some(fast) = fixed_scale_bytes(&text, scale) {
+                assert_eq!(Some(fast), general(&text, scale), "{text} at scale {scale}");
+                fast_ones += 1;
+            }
+        }
+        assert!(fast_ones > 5_000, "only {fast_ones} values took the fast path");
     }
 }
