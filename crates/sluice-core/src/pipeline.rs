@@ -85,6 +85,19 @@ pub trait Sink: Send {
         records: &[ProducerRecord],
     ) -> impl Future<Output = Result<Vec<RecordPosition>, BoxError>> + Send;
     fn flush(&mut self) -> impl Future<Output = Result<(), BoxError>> + Send;
+
+    /// Converts and writes records. Sinks that can encode straight into their own buffers
+    /// override this and skip the intermediate key and value bytes.
+    fn write_source(
+        &mut self,
+        records: &[SourceRecord],
+        key: JsonConverter,
+        value: JsonConverter,
+    ) -> impl Future<Output = Result<Vec<RecordPosition>, BoxError>> + Send {
+        let converted: Vec<ProducerRecord> =
+            records.iter().map(|r| convert(r, key, value)).collect();
+        async move { self.write(&converted).await }
+    }
 }
 
 impl Sink for LocalTopics {
@@ -100,6 +113,21 @@ impl Sink for LocalTopics {
 
     async fn flush(&mut self) -> Result<(), BoxError> {
         tokio::task::block_in_place(|| self.sync()).map_err(Into::into)
+    }
+
+    async fn write_source(
+        &mut self,
+        records: &[SourceRecord],
+        key: JsonConverter,
+        value: JsonConverter,
+    ) -> Result<Vec<RecordPosition>, BoxError> {
+        tokio::task::block_in_place(|| {
+            records
+                .iter()
+                .map(|r| self.append_converted(r, &key, &value))
+                .collect::<Result<Vec<_>, TopicError>>()
+        })
+        .map_err(Into::into)
     }
 }
 
@@ -147,21 +175,21 @@ pub struct TaskStats {
 }
 
 impl TaskStats {
-    fn record_topics(&self, records: &[ProducerRecord]) {
+    fn record_topics<'a>(&self, names: impl Iterator<Item = &'a str>) {
         let mut topics = self.topics.lock().unwrap_or_else(|e| e.into_inner());
-        for r in records {
-            if !topics.contains(&r.topic) {
-                topics.insert(r.topic.clone());
+        for name in names {
+            if !topics.contains(name) {
+                topics.insert(name.to_owned());
             }
         }
     }
 }
 
-pub fn convert(record: &SourceRecord, opts: &PipelineOptions) -> ProducerRecord {
+pub fn convert(record: &SourceRecord, key: JsonConverter, value: JsonConverter) -> ProducerRecord {
     ProducerRecord {
         topic: record.topic.clone(),
-        key: opts.key_converter.serialize(record.key.as_ref()),
-        value: opts.value_converter.serialize(record.value.as_ref()),
+        key: key.serialize(record.key.as_ref()),
+        value: value.serialize(record.value.as_ref()),
         timestamp_ms: record.timestamp_ms,
         headers: record.headers.clone(),
     }
@@ -408,16 +436,23 @@ async fn write<K: Sink>(
     msg: ToSink,
     line: &mut Vec<u8>,
 ) -> Result<Option<Commit>, PipelineError> {
-    if !msg.records.is_empty() {
-        let records: Vec<ProducerRecord> = msg.records.iter().map(|r| convert(r, opts)).collect();
-        drop(msg.records);
-        let positions = sink.write(&records).await.map_err(PipelineError::Sink)?;
-        metrics::counter!(m::RECORDS_WRITTEN, label).increment(records.len() as u64);
-        opts.stats.record_topics(&records);
-        if opts.stdout {
-            print_lines(&records, &positions, line);
-        }
+    if msg.records.is_empty() {
+        return Ok(msg.commit);
     }
+    let (key, value) = (opts.key_converter, opts.value_converter);
+    if opts.stdout {
+        let records: Vec<ProducerRecord> =
+            msg.records.iter().map(|r| convert(r, key, value)).collect();
+        let positions = sink.write(&records).await.map_err(PipelineError::Sink)?;
+        print_lines(&records, &positions, line);
+    } else {
+        sink.write_source(&msg.records, key, value)
+            .await
+            .map_err(PipelineError::Sink)?;
+    }
+    metrics::counter!(m::RECORDS_WRITTEN, label).increment(msg.records.len() as u64);
+    opts.stats
+        .record_topics(msg.records.iter().map(|r| r.topic.as_str()));
     Ok(msg.commit)
 }
 

@@ -9,8 +9,8 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use crate::json::write_str;
-use crate::record::{ProducerRecord, RecordPosition};
+use crate::json::{write_str, JsonConverter};
+use crate::record::{Header, ProducerRecord, RecordPosition, SourceRecord};
 
 const PARTITION_FILE: &str = "partition-0.jsonl";
 
@@ -72,16 +72,56 @@ impl LocalTopics {
 
     /// Appends one record (buffered; durable only after `sync`).
     pub fn append(&mut self, record: &ProducerRecord) -> Result<RecordPosition, TopicError> {
-        if !self.logs.contains_key(&record.topic) {
-            validate_topic_name(&record.topic)?;
-            let log = TopicLog::open(&self.dir.join(&record.topic))?;
-            self.logs.insert(record.topic.clone(), log);
+        self.append_with(&record.topic, |out, offset| {
+            encode_line(out, record, 0, Some(offset))
+        })
+    }
+
+    /// Appends one record converted straight into the topic's buffer, without building the
+    /// key and value bytes first.
+    pub fn append_converted(
+        &mut self,
+        record: &SourceRecord,
+        key: &JsonConverter,
+        value: &JsonConverter,
+    ) -> Result<RecordPosition, TopicError> {
+        self.append_with(&record.topic, |out, offset| {
+            let line = Line {
+                topic: &record.topic,
+                partition: 0,
+                offset: Some(offset),
+                timestamp_ms: record.timestamp_ms,
+                headers: &record.headers,
+            };
+            line.encode(
+                out,
+                |out| match &record.key {
+                    Some(data) => key.serialize_into(out, data),
+                    None => out.extend_from_slice(b"null"),
+                },
+                |out| match &record.value {
+                    Some(data) => value.serialize_into(out, data),
+                    None => out.extend_from_slice(b"null"),
+                },
+            )
+        })
+    }
+
+    fn append_with(
+        &mut self,
+        topic: &str,
+        encode: impl FnOnce(&mut Vec<u8>, i64),
+    ) -> Result<RecordPosition, TopicError> {
+        if !self.logs.contains_key(topic) {
+            validate_topic_name(topic)?;
+            let log = TopicLog::open(&self.dir.join(topic))?;
+            self.logs.insert(topic.to_owned(), log);
         }
-        let Some(log) = self.logs.get_mut(&record.topic) else {
-            return Err(TopicError::NotFound(record.topic.clone()));
+        let Some(log) = self.logs.get_mut(topic) else {
+            return Err(TopicError::NotFound(topic.to_owned()));
         };
         let offset = log.next_offset;
-        encode_line(&mut log.buf, record, 0, Some(offset));
+        encode(&mut log.buf, offset);
         log.buf.push(b'\n');
         if log.buf.len() >= WRITE_AT {
             log.write_out()?;
@@ -209,37 +249,68 @@ pub fn encode_line(
     partition: i32,
     offset: Option<i64>,
 ) {
-    out.extend_from_slice(b"{\"topic\":");
-    write_str(out, &record.topic);
-    let mut n = itoa::Buffer::new();
-    out.extend_from_slice(b",\"partition\":");
-    out.extend_from_slice(n.format(partition).as_bytes());
-    out.extend_from_slice(b",\"offset\":");
-    match offset {
-        Some(o) => out.extend_from_slice(n.format(o).as_bytes()),
-        None => out.extend_from_slice(b"null"),
-    }
-    out.extend_from_slice(b",\"timestamp\":");
-    out.extend_from_slice(n.format(record.timestamp_ms).as_bytes());
-    out.extend_from_slice(b",\"key\":");
-    embed(out, record.key.as_deref());
-    out.extend_from_slice(b",\"value\":");
-    embed(out, record.value.as_deref());
-    out.extend_from_slice(b",\"headers\":[");
-    for (i, h) in record.headers.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        out.extend_from_slice(b"{\"key\":");
-        write_str(out, &h.key);
-        out.extend_from_slice(b",\"value\":");
-        match &h.value {
-            Some(v) => write_str(out, &String::from_utf8_lossy(v)),
+    let line = Line {
+        topic: &record.topic,
+        partition,
+        offset,
+        timestamp_ms: record.timestamp_ms,
+        headers: &record.headers,
+    };
+    line.encode(
+        out,
+        |out| embed(out, record.key.as_deref()),
+        |out| embed(out, record.value.as_deref()),
+    );
+}
+
+/// The parts of a line around the key and value.
+struct Line<'a> {
+    topic: &'a str,
+    partition: i32,
+    offset: Option<i64>,
+    timestamp_ms: i64,
+    headers: &'a [Header],
+}
+
+impl Line<'_> {
+    fn encode(
+        &self,
+        out: &mut Vec<u8>,
+        key: impl FnOnce(&mut Vec<u8>),
+        value: impl FnOnce(&mut Vec<u8>),
+    ) {
+        out.extend_from_slice(b"{\"topic\":");
+        write_str(out, self.topic);
+        let mut n = itoa::Buffer::new();
+        out.extend_from_slice(b",\"partition\":");
+        out.extend_from_slice(n.format(self.partition).as_bytes());
+        out.extend_from_slice(b",\"offset\":");
+        match self.offset {
+            Some(o) => out.extend_from_slice(n.format(o).as_bytes()),
             None => out.extend_from_slice(b"null"),
         }
-        out.push(b'}');
+        out.extend_from_slice(b",\"timestamp\":");
+        out.extend_from_slice(n.format(self.timestamp_ms).as_bytes());
+        out.extend_from_slice(b",\"key\":");
+        key(out);
+        out.extend_from_slice(b",\"value\":");
+        value(out);
+        out.extend_from_slice(b",\"headers\":[");
+        for (i, h) in self.headers.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"key\":");
+            write_str(out, &h.key);
+            out.extend_from_slice(b",\"value\":");
+            match &h.value {
+                Some(v) => write_str(out, &String::from_utf8_lossy(v)),
+                None => out.extend_from_slice(b"null"),
+            }
+            out.push(b'}');
+        }
+        out.extend_from_slice(b"]}");
     }
-    out.extend_from_slice(b"]}");
 }
 
 fn embed(out: &mut Vec<u8>, bytes: Option<&[u8]>) {

@@ -3394,7 +3394,7 @@ mod tests {
                     t.push('.');
                 }
                 t.push((b'0' + (y % 10) as u8) as char);
-                y = y / 10 ^ (y << 3);
+                y = (y / 10) ^ (y << 3);
             }
             cases.push((t, ((x >> 20) % 12) as i32));
         }

@@ -11,7 +11,7 @@ use sluice_core::offsets::OffsetStore;
 use sluice_core::pipeline::{
     self, BoxError, OffsetBackend, PipelineOptions, Sink, TaskControl, TaskStats,
 };
-use sluice_core::record::{Json, ProducerRecord, RecordPosition, SourceOffset};
+use sluice_core::record::{Json, ProducerRecord, RecordPosition, SourceOffset, SourceRecord};
 use sluice_core::topics::LocalTopics;
 use sluice_kafka::{KafkaOffsetStore, KafkaSink, TopicDefaults};
 use sluice_postgres::PostgresSource;
@@ -46,6 +46,18 @@ impl Sink for AnySink {
         match self {
             AnySink::Local(s) => s.flush().await,
             AnySink::Kafka(s) => s.flush().await,
+        }
+    }
+
+    async fn write_source(
+        &mut self,
+        records: &[SourceRecord],
+        key: JsonConverter,
+        value: JsonConverter,
+    ) -> Result<Vec<RecordPosition>, BoxError> {
+        match self {
+            AnySink::Local(s) => s.write_source(records, key, value).await,
+            AnySink::Kafka(s) => s.write_source(records, key, value).await,
         }
     }
 }
