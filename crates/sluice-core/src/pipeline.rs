@@ -6,6 +6,7 @@
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::io::Write;
+use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -22,6 +23,9 @@ use crate::record::{
 use crate::topics::{encode_line, LocalTopics, TopicError};
 
 pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+/// Resolves once the records written before it was made are durable (`Sink::start_flush`).
+pub type Durable = Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send>>;
 
 /// A source connector task.
 pub trait Source: Send {
@@ -85,6 +89,15 @@ pub trait Sink: Send {
         records: &[ProducerRecord],
     ) -> impl Future<Output = Result<Vec<RecordPosition>, BoxError>> + Send;
     fn flush(&mut self) -> impl Future<Output = Result<(), BoxError>> + Send;
+
+    /// Starts making everything written so far durable and returns what resolves once it is,
+    /// so that writing can go on meanwhile. By default: flushes now.
+    fn start_flush(&mut self) -> impl Future<Output = Result<Durable, BoxError>> + Send {
+        async move {
+            self.flush().await?;
+            Ok(Box::pin(std::future::ready(Ok(()))) as Durable)
+        }
+    }
 
     /// Converts and writes records. Sinks that can encode straight into their own buffers
     /// override this and skip the intermediate key and value bytes.
@@ -383,10 +396,11 @@ impl SinkStage {
     }
 }
 
-/// Converts and writes batches. A commit is grouped with those queued behind it, then:
-/// sink durable → offset stored → acknowledged to the driver (which tells the source), in
-/// this order or not at all.
-async fn sink_stage<K: Sink, O: OffsetBackend>(
+/// Converts and writes batches, and commits: sink durable → offset stored → acknowledged to
+/// the driver (which tells the source), in this order or not at all. One commit is in flight
+/// at a time and writing goes on meanwhile (a Kafka sink waits for its deliveries without
+/// stopping to produce); commits arriving meanwhile are grouped into the next one.
+async fn sink_stage<K: Sink, O: OffsetBackend + 'static>(
     opts: PipelineOptions,
     mut sink: K,
     offsets: Arc<O>,
@@ -395,38 +409,78 @@ async fn sink_stage<K: Sink, O: OffsetBackend>(
 ) -> Result<(), PipelineError> {
     let label = [("connector", opts.connector.clone())];
     let mut line = Vec::new();
-    while let Some(msg) = rx.recv().await {
-        let Some(mut commit) = write(&opts, &label, &mut sink, msg, &mut line).await? else {
-            continue;
-        };
-        let mut commits = 1;
-        // Group commit: what queued up meanwhile shares this flush (a bounded number, so a
-        // fast source cannot postpone the flush forever).
-        for _ in 0..IN_FLIGHT {
-            let Ok(msg) = rx.try_recv() else { break };
-            if let Some(newer) = write(&opts, &label, &mut sink, msg, &mut line).await? {
-                commit = newer;
-                commits += 1;
+    let mut in_flight: Option<CommitInFlight> = None;
+    // The newest commit not started yet, and how many commits it stands for.
+    let mut next: Option<(Commit, usize)> = None;
+    let mut open = true;
+    loop {
+        if in_flight.is_none() {
+            if let Some((mut commit, mut commits)) = next.take() {
+                // What already queued up shares this flush (a bounded number, so a fast source
+                // cannot postpone it forever).
+                for _ in 0..IN_FLIGHT {
+                    let Ok(msg) = rx.try_recv() else { break };
+                    if let Some(newer) = write(&opts, &label, &mut sink, msg, &mut line).await? {
+                        commit = newer;
+                        commits += 1;
+                    }
+                }
+                let durable = sink.start_flush().await.map_err(PipelineError::Sink)?;
+                let offsets = offsets.clone();
+                let connector = opts.connector.clone();
+                in_flight = Some(Box::pin(async move {
+                    durable.await.map_err(PipelineError::Sink)?;
+                    offsets
+                        .commit(&connector, &commit.offset)
+                        .await
+                        .map_err(PipelineError::Offsets)?;
+                    Ok((commit, commits))
+                }));
             }
         }
-        sink.flush().await.map_err(PipelineError::Sink)?;
-        offsets
-            .commit(&opts.connector, &commit.offset)
-            .await
-            .map_err(PipelineError::Offsets)?;
-        metrics::counter!(m::OFFSET_COMMITS, &label).increment(1);
-        if let Some(ts) = commit.source_ts_ms {
-            let behind = now_ms().saturating_sub(ts).max(0);
-            metrics::gauge!(m::MS_BEHIND_SOURCE, &label).set(behind as f64);
+        if !open && in_flight.is_none() {
+            return Ok(());
         }
-        // A closed channel means the driver has stopped; nothing is waiting for this.
-        let _ = acks.send(Ack {
-            offset: commit.offset,
-            commits,
-        });
+        tokio::select! {
+            biased;
+            done = finished(&mut in_flight) => {
+                in_flight = None;
+                let (commit, commits) = done?;
+                metrics::counter!(m::OFFSET_COMMITS, &label).increment(1);
+                if let Some(ts) = commit.source_ts_ms {
+                    let behind = now_ms().saturating_sub(ts).max(0);
+                    metrics::gauge!(m::MS_BEHIND_SOURCE, &label).set(behind as f64);
+                }
+                // A closed channel means the driver has stopped; nothing is waiting for this.
+                let _ = acks.send(Ack {
+                    offset: commit.offset,
+                    commits,
+                });
+            }
+            msg = rx.recv(), if open => match msg {
+                None => open = false,
+                Some(msg) => {
+                    if let Some(commit) = write(&opts, &label, &mut sink, msg, &mut line).await? {
+                        let commits = next.take().map_or(1, |(_, n)| n + 1);
+                        next = Some((commit, commits));
+                    }
+                }
+            },
+        }
     }
-    Ok(())
 }
+
+/// The commit in flight's result; never resolves when there is none.
+async fn finished(
+    in_flight: &mut Option<CommitInFlight>,
+) -> Result<(Commit, usize), PipelineError> {
+    match in_flight {
+        Some(commit) => commit.await,
+        None => std::future::pending().await,
+    }
+}
+
+type CommitInFlight = Pin<Box<dyn Future<Output = Result<(Commit, usize), PipelineError>> + Send>>;
 
 /// Converts and writes one batch; returns its commit, if any.
 async fn write<K: Sink>(

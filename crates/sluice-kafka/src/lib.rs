@@ -12,7 +12,7 @@ use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer};
-use sluice_core::pipeline::{BoxError, OffsetBackend, Sink};
+use sluice_core::pipeline::{BoxError, Durable, OffsetBackend, Sink};
 use sluice_core::record::{Json, ProducerRecord, RecordPosition, SourceOffset};
 
 #[derive(Debug, thiserror::Error)]
@@ -178,25 +178,41 @@ impl Sink for KafkaSink {
     }
 
     async fn flush(&mut self) -> Result<(), BoxError> {
-        for (topic, delivery) in self.in_flight.drain(..) {
-            match delivery.await {
-                Ok(Ok(_)) => {}
-                Ok(Err((source, _))) => {
-                    return Err(Box::new(KafkaSinkError::Produce {
-                        topic,
-                        bootstrap: self.bootstrap.clone(),
-                        reason: source.to_string(),
-                    }))
-                }
-                Err(_) => {
-                    return Err(Box::new(KafkaSinkError::Canceled {
-                        bootstrap: self.bootstrap.clone(),
-                    }))
-                }
+        delivered(&self.bootstrap, std::mem::take(&mut self.in_flight)).await
+    }
+
+    async fn start_flush(&mut self) -> Result<Durable, BoxError> {
+        let in_flight = std::mem::take(&mut self.in_flight);
+        let bootstrap = self.bootstrap.clone();
+        Ok(Box::pin(
+            async move { delivered(&bootstrap, in_flight).await },
+        ))
+    }
+}
+
+/// Waits for every delivery report; the first failure is the error.
+async fn delivered(
+    bootstrap: &str,
+    in_flight: Vec<(String, DeliveryFuture)>,
+) -> Result<(), BoxError> {
+    for (topic, delivery) in in_flight {
+        match delivery.await {
+            Ok(Ok(_)) => {}
+            Ok(Err((source, _))) => {
+                return Err(Box::new(KafkaSinkError::Produce {
+                    topic,
+                    bootstrap: bootstrap.to_owned(),
+                    reason: source.to_string(),
+                }))
+            }
+            Err(_) => {
+                return Err(Box::new(KafkaSinkError::Canceled {
+                    bootstrap: bootstrap.to_owned(),
+                }))
             }
         }
-        Ok(())
     }
+    Ok(())
 }
 
 impl Drop for KafkaSink {

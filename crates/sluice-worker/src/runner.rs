@@ -9,7 +9,7 @@ use sluice_config::ConnectorConfig;
 use sluice_core::json::JsonConverter;
 use sluice_core::offsets::OffsetStore;
 use sluice_core::pipeline::{
-    self, BoxError, OffsetBackend, PipelineOptions, Sink, TaskControl, TaskStats,
+    self, BoxError, Durable, OffsetBackend, PipelineOptions, Sink, TaskControl, TaskStats,
 };
 use sluice_core::record::{Json, ProducerRecord, RecordPosition, SourceOffset, SourceRecord};
 use sluice_core::topics::LocalTopics;
@@ -46,6 +46,13 @@ impl Sink for AnySink {
         match self {
             AnySink::Local(s) => s.flush().await,
             AnySink::Kafka(s) => s.flush().await,
+        }
+    }
+
+    async fn start_flush(&mut self) -> Result<Durable, BoxError> {
+        match self {
+            AnySink::Local(s) => s.start_flush().await,
+            AnySink::Kafka(s) => s.start_flush().await,
         }
     }
 
