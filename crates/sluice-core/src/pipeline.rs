@@ -128,6 +128,17 @@ impl Sink for LocalTopics {
         tokio::task::block_in_place(|| self.sync()).map_err(Into::into)
     }
 
+    async fn start_flush(&mut self) -> Result<Durable, BoxError> {
+        let pending = tokio::task::block_in_place(|| self.start_sync())?;
+        // fsync on a blocking thread: appending goes on meanwhile.
+        Ok(Box::pin(async move {
+            match tokio::task::spawn_blocking(move || pending.wait()).await {
+                Ok(synced) => synced.map_err(Into::into),
+                Err(e) => Err(format!("fsync of local topics failed: {e}").into()),
+            }
+        }))
+    }
+
     async fn write_source(
         &mut self,
         records: &[SourceRecord],

@@ -136,13 +136,36 @@ impl LocalTopics {
 
     /// Flushes and fsyncs every topic written since the last sync.
     pub fn sync(&mut self) -> Result<(), TopicError> {
+        self.start_sync()?.wait()
+    }
+
+    /// Writes out every topic written since the last sync and returns what fsyncs them, so the
+    /// fsync can run elsewhere while appends go on (it covers what was written before).
+    pub fn start_sync(&mut self) -> Result<PendingSync, TopicError> {
+        let mut files = Vec::new();
         for log in self.logs.values_mut().filter(|l| l.dirty) {
             log.write_out()?;
-            log.file.sync_data().map_err(|source| TopicError::Io {
+            let file = log.file.try_clone().map_err(|source| TopicError::Io {
                 path: log.path.clone(),
                 source,
             })?;
+            files.push((log.path.clone(), file));
             log.dirty = false;
+        }
+        Ok(PendingSync { files })
+    }
+}
+
+/// Files written out and not yet fsynced (`LocalTopics::start_sync`).
+pub struct PendingSync {
+    files: Vec<(PathBuf, File)>,
+}
+
+impl PendingSync {
+    pub fn wait(self) -> Result<(), TopicError> {
+        for (path, file) in self.files {
+            file.sync_data()
+                .map_err(|source| TopicError::Io { path, source })?;
         }
         Ok(())
     }
