@@ -138,6 +138,9 @@ pub struct PostgresConfig {
     pub provide_transaction_metadata: bool,
     pub max_batch_size: usize,
     pub max_queue_size: usize,
+    /// `snapshot.max.threads`: connections reading each table's snapshot at once (as block
+    /// ranges of the table, in the same exported snapshot).
+    pub snapshot_max_threads: usize,
     pub unavailable_value_placeholder: String,
     pub key_schemas_enable: bool,
     pub value_schemas_enable: bool,
@@ -400,6 +403,7 @@ impl PostgresConfig {
             provide_transaction_metadata: r.bool("provide.transaction.metadata", false),
             max_batch_size,
             max_queue_size,
+            snapshot_max_threads: r.int("snapshot.max.threads", 1, 1, 64) as usize,
             unavailable_value_placeholder: r.string(
                 "unavailable.value.placeholder",
                 "__debezium_unavailable_value",

@@ -5,8 +5,14 @@
 use std::collections::VecDeque;
 use std::pin::Pin;
 
+use std::sync::Arc;
+
 use bytes::Bytes;
 use futures_util::{FutureExt, StreamExt};
+use sluice_config::postgres::PostgresConfig;
+use sluice_core::data::Value;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 use tokio_postgres::{Client, CopyOutStream};
 
 use crate::catalog::quote_ident;
@@ -22,12 +28,18 @@ pub struct TableCopy {
 }
 
 impl TableCopy {
-    pub async fn start(client: &Client, table: &TableEvents) -> Result<Self, PostgresError> {
+    /// Starts reading the table, or the rows `filter` (a SQL condition) selects.
+    pub async fn start(
+        client: &Client,
+        table: &TableEvents,
+        filter: Option<&str>,
+    ) -> Result<Self, PostgresError> {
         let cols: Vec<String> = table.column_names().map(quote_ident).collect();
         let sql = format!(
-            "COPY (SELECT {} FROM {}) TO STDOUT",
+            "COPY (SELECT {} FROM {}{}) TO STDOUT",
             cols.join(", "),
-            table.table.quoted()
+            table.table.quoted(),
+            filter.map_or(String::new(), |f| format!(" WHERE {f}"))
         );
         let stream = client.copy_out(&sql).await.map_err(query_error(format!(
             "snapshot of {}",
@@ -166,11 +178,153 @@ fn unescape(field: &[u8], out: &mut Vec<u8>) {
     }
 }
 
+/// A table's snapshot rows, built into row structs: read over the snapshot connection, or in
+/// block ranges over several connections at once (`snapshot.max.threads`). Chunks are taken in
+/// block order, so rows come out in the order one sequential read gives.
+pub enum TableRows {
+    Single(TableCopy, Arc<TableEvents>),
+    Chunked(ChunkedRows),
+}
+
+impl TableRows {
+    pub async fn next_row(&mut self) -> Result<Option<Value>, PostgresError> {
+        match self {
+            TableRows::Single(copy, table) => match copy.next_row().await? {
+                Some(row) => row_from_copy(table, &row).map(Some),
+                None => Ok(None),
+            },
+            TableRows::Chunked(chunks) => chunks.next_row().await,
+        }
+    }
+}
+
+/// What a chunk reader sends: built rows, then `Done` (a channel that closes without it means
+/// the reader failed).
+enum Chunk {
+    Rows(Vec<Value>),
+    Done,
+}
+
+pub struct ChunkedRows {
+    chunks: VecDeque<mpsc::Receiver<Result<Chunk, PostgresError>>>,
+    rows: std::vec::IntoIter<Value>,
+    readers: Vec<JoinHandle<()>>,
+}
+
+impl Drop for ChunkedRows {
+    fn drop(&mut self) {
+        for reader in &self.readers {
+            reader.abort();
+        }
+    }
+}
+
+/// Rows each chunk reader may build ahead of the one being consumed.
+const CHUNK_BATCH: usize = 1024;
+const CHUNK_BATCHES_AHEAD: usize = 4;
+
+impl ChunkedRows {
+    /// Reads `table` as `ranges` of heap blocks (`[start, end)`, the last one open-ended), each
+    /// over its own connection that imports `snapshot` (exported by the snapshot transaction).
+    pub fn start(
+        cfg: Arc<PostgresConfig>,
+        snapshot: &str,
+        table: Arc<TableEvents>,
+        ranges: &[(u64, Option<u64>)],
+    ) -> ChunkedRows {
+        let mut chunks = VecDeque::new();
+        let mut readers = Vec::new();
+        for &(start, end) in ranges {
+            let (tx, rx) = mpsc::channel(CHUNK_BATCHES_AHEAD);
+            let filter = match end {
+                Some(end) => format!("ctid >= '({start},0)'::tid AND ctid < '({end},0)'::tid"),
+                None => format!("ctid >= '({start},0)'::tid"),
+            };
+            readers.push(tokio::spawn(read_chunk(
+                cfg.clone(),
+                snapshot.to_owned(),
+                table.clone(),
+                filter,
+                tx,
+            )));
+            chunks.push_back(rx);
+        }
+        ChunkedRows {
+            chunks,
+            rows: Vec::new().into_iter(),
+            readers,
+        }
+    }
+
+    async fn next_row(&mut self) -> Result<Option<Value>, PostgresError> {
+        loop {
+            if let Some(row) = self.rows.next() {
+                return Ok(Some(row));
+            }
+            let Some(chunk) = self.chunks.front_mut() else {
+                return Ok(None);
+            };
+            match chunk.recv().await {
+                Some(Ok(Chunk::Rows(rows))) => self.rows = rows.into_iter(),
+                Some(Ok(Chunk::Done)) => {
+                    self.chunks.pop_front();
+                }
+                Some(Err(e)) => return Err(e),
+                None => {
+                    return Err(PostgresError::Query {
+                        context: "snapshot".into(),
+                        reason: "a chunk reader ended without finishing its chunk".into(),
+                    })
+                }
+            }
+        }
+    }
+}
+
+async fn read_chunk(
+    cfg: Arc<PostgresConfig>,
+    snapshot: String,
+    table: Arc<TableEvents>,
+    filter: String,
+    tx: mpsc::Sender<Result<Chunk, PostgresError>>,
+) {
+    let read = async {
+        let client = crate::catalog::connect(&cfg).await?;
+        client
+            .batch_execute(&format!(
+                "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY; SET TRANSACTION SNAPSHOT '{}'",
+                snapshot.replace('\'', "''")
+            ))
+            .await
+            .map_err(query_error("importing the snapshot for a chunk"))?;
+        let mut copy = TableCopy::start(&client, &table, Some(&filter)).await?;
+        let mut rows = Vec::with_capacity(CHUNK_BATCH);
+        while let Some(row) = copy.next_row().await? {
+            rows.push(row_from_copy(&table, &row)?);
+            if rows.len() == CHUNK_BATCH {
+                let full = std::mem::replace(&mut rows, Vec::with_capacity(CHUNK_BATCH));
+                if tx.send(Ok(Chunk::Rows(full))).await.is_err() {
+                    return Ok(());
+                }
+            }
+        }
+        client
+            .batch_execute("COMMIT")
+            .await
+            .map_err(query_error("ending a chunk's transaction"))?;
+        if !rows.is_empty() && tx.send(Ok(Chunk::Rows(rows))).await.is_err() {
+            return Ok(());
+        }
+        let _ = tx.send(Ok(Chunk::Done)).await;
+        Ok(())
+    };
+    if let Err(e) = read.await {
+        let _ = tx.send(Err(e)).await;
+    }
+}
+
 /// Builds a row from COPY fields (which come in `TableEvents::column_names` order).
-pub fn row_from_copy(
-    table: &TableEvents,
-    row: &CopyRow,
-) -> Result<sluice_core::data::Value, PostgresError> {
+pub fn row_from_copy(table: &TableEvents, row: &CopyRow) -> Result<Value, PostgresError> {
     table.row(|i| match row.get(i) {
         Some(text) => Cell::Text(text),
         None => Cell::Null,

@@ -16,6 +16,7 @@ use futures_util::FutureExt;
 use pgwire_replication::{Lsn, ReplicationClient, ReplicationConfig, ReplicationEvent, TlsConfig};
 use serde_json::{json, Value as Json};
 use sluice_config::postgres::{PostgresConfig, PublicationAutocreateMode, SnapshotMode};
+use sluice_core::data::Value;
 use sluice_core::metrics as m;
 use sluice_core::pipeline::{BoxError, Source};
 use sluice_core::record::{SourceBatch, SourceOffset, SourceRecord};
@@ -25,7 +26,7 @@ use crate::catalog::{self, quote_ident, TableInfo, SESSION_OPTIONS};
 use crate::envelope::{Cell, Heartbeat, SharedSchemas, SourcePosition, TableEvents};
 use crate::error::{query_error, PostgresError};
 use crate::pgoutput::{self, LogicalMessage, OldTuple, Relation, Tuple, TupleValue};
-use crate::snapshot::{row_from_copy, snapshot_marker, CopyRow, TableCopy};
+use crate::snapshot::{snapshot_marker, ChunkedRows, TableCopy, TableRows};
 
 /// How long an idle poll waits for the stream before returning an empty batch.
 const IDLE_POLL: Duration = Duration::from_millis(250);
@@ -60,9 +61,11 @@ enum Phase {
 struct SnapshotState {
     tables: Vec<Arc<TableEvents>>,
     index: usize,
-    copy: Option<TableCopy>,
+    copy: Option<TableRows>,
     /// The row read ahead, to know whether the current one is its table's last.
-    ahead: Option<CopyRow>,
+    ahead: Option<Value>,
+    /// The snapshot transaction's own export, for chunk readers (`snapshot.max.threads` > 1).
+    exported: Option<String>,
     first_of_table: bool,
     consistent_point: u64,
     tx_id: i64,
@@ -235,6 +238,16 @@ impl PostgresSource {
             .await
             .map_err(query_error("reading the snapshot transaction id"))?;
         let tx_id: i64 = row.get(0);
+        let exported = if cfg.snapshot_max_threads > 1 {
+            let row = self
+                .client
+                .query_one("SELECT pg_export_snapshot()", &[])
+                .await
+                .map_err(query_error("exporting the snapshot for parallel readers"))?;
+            Some(row.get::<_, String>(0))
+        } else {
+            None
+        };
         let mut events = Vec::new();
         for t in tables {
             events.push(Arc::new(TableEvents::new(t.clone(), &cfg, &self.shared)?));
@@ -246,6 +259,7 @@ impl PostgresSource {
             index: 0,
             copy: None,
             ahead: None,
+            exported,
             first_of_table: true,
             consistent_point,
             tx_id,
@@ -296,7 +310,24 @@ impl PostgresSource {
                     .set(estimate as f64);
                 tracing::info!(table = %table.table.full_name(), estimated_rows = estimate, "snapshotting table");
                 st.bar = progress_bar(&table.table.full_name(), estimate);
-                let mut copy = TableCopy::start(&self.client, &table).await?;
+                let mut copy = match (
+                    &st.exported,
+                    chunk_ranges(&self.client, &self.cfg, &table).await?,
+                ) {
+                    (Some(snapshot), Some(ranges)) => {
+                        tracing::info!(table = %table.table.full_name(), chunks = ranges.len(), "reading the table in chunks");
+                        TableRows::Chunked(ChunkedRows::start(
+                            self.cfg.clone(),
+                            snapshot,
+                            table.clone(),
+                            &ranges,
+                        ))
+                    }
+                    _ => TableRows::Single(
+                        TableCopy::start(&self.client, &table, None).await?,
+                        table.clone(),
+                    ),
+                };
                 st.ahead = copy.next_row().await?;
                 st.copy = Some(copy);
                 st.first_of_table = true;
@@ -332,7 +363,7 @@ impl PostgresSource {
                     tracing::info!(table = %table.table.full_name(), rows = st.rows_in_table, "snapshot progress");
                 }
             }
-            let after = row_from_copy(&table, &row)?;
+            let after = row;
             let pos = SourcePosition {
                 ts_us: st.started_us,
                 snapshot: marker,
@@ -674,6 +705,40 @@ fn table_label(cfg: &PostgresConfig, table: &TableEvents) -> [(&'static str, Str
         ("connector", cfg.name.clone()),
         ("table", table.table.full_name()),
     ]
+}
+
+/// Block ranges for reading a table with `snapshot.max.threads` connections, `None` when one
+/// read is better: a single thread, a partitioned table (no blocks of its own), or a table
+/// too small to be worth more connections.
+async fn chunk_ranges(
+    client: &Client,
+    cfg: &PostgresConfig,
+    table: &TableEvents,
+) -> Result<Option<Vec<(u64, Option<u64>)>>, PostgresError> {
+    let n = cfg.snapshot_max_threads as u64;
+    if n < 2 || table.table.partitioned {
+        return Ok(None);
+    }
+    let blocks: i64 = client
+        .query_one(
+            "SELECT pg_relation_size($1::oid) / current_setting('block_size')::int8",
+            &[&table.table.oid],
+        )
+        .await
+        .map_err(query_error("reading the table's size"))?
+        .get(0);
+    let blocks = blocks.max(0) as u64;
+    // At least 64 blocks (512 kB) a chunk.
+    if blocks < n * 64 {
+        return Ok(None);
+    }
+    // The last range is open-ended: a row the snapshot sees cannot lie beyond the table's
+    // current end, but nothing is lost if the size was read short.
+    Ok(Some(
+        (0..n)
+            .map(|i| (blocks * i / n, (i + 1 < n).then(|| blocks * (i + 1) / n)))
+            .collect(),
+    ))
 }
 
 /// The planner's row estimate (`reltuples`), for snapshot progress; 0 when unknown.

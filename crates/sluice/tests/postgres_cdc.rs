@@ -417,3 +417,82 @@ async fn partitioned_tables_are_captured_under_their_own_name() {
     s.stop();
     db.drop().await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn parallel_snapshot_matches_a_single_read() {
+    let db = TestDb::with_big_table("chunks", 60_000).await;
+    // Holes, so chunks start and end among deleted rows; a second table after it, so the
+    // markers span tables.
+    db.exec(
+        "DELETE FROM public.big WHERE id % 7 = 0;
+         CREATE TABLE public.small (id int PRIMARY KEY); INSERT INTO public.small VALUES (1), (2)",
+    )
+    .await;
+    let snapshot = |threads: &'static str, name: &'static str| {
+        let db = &db;
+        async move {
+            let dir = tempfile::tempdir().unwrap();
+            let mut s = Sluice::new(dir.path());
+            let slot = format!("slot_{name}");
+            let config = db.connector(
+                name,
+                &[
+                    ("snapshot.mode", "initial_only"),
+                    ("snapshot.max.threads", threads),
+                    ("slot.name", slot.as_str()),
+                    ("table.include.list", "public.big,public.small"),
+                ],
+            );
+            s.start(&[config], &[]);
+            wait_for(120, "the snapshot", &s, || {
+                s.log_text().contains("snapshot completed")
+            })
+            .await;
+            let rows: Vec<(Json, Json)> = ["big", "small"]
+                .iter()
+                .flat_map(|t| s.records(&format!("{name}.public.{t}")))
+                .map(|r| {
+                    let p = payload(&r);
+                    (p["after"].clone(), p["source"]["snapshot"].clone())
+                })
+                .collect();
+            let log = s.log_text();
+            s.stop();
+            (rows, log)
+        }
+    };
+    let (single, _) = snapshot("1", "one").await;
+    let (chunked, log) = snapshot("4", "four").await;
+    let plain = strip_ansi(&log);
+    assert!(
+        plain.contains("reading the table in chunks table=public.big chunks=4"),
+        "the table was not read in 4 chunks:\n{plain}"
+    );
+    assert_eq!(single.len(), 60_000 - 60_000 / 7 + 2);
+    assert_eq!(single.first().map(|r| r.1.clone()), Some("first".into()));
+    assert_eq!(single.last().map(|r| r.1.clone()), Some("last".into()));
+    assert!(
+        single == chunked,
+        "chunked and single snapshots differ (first difference at record {:?})",
+        single.iter().zip(&chunked).position(|(a, b)| a != b)
+    );
+    db.drop().await;
+}
+
+/// The log without terminal colour codes.
+fn strip_ansi(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
