@@ -439,7 +439,7 @@ def report(results, path):
                   f"delete also a tombstone: {s['records']:,} records), {mb(s['wal_bytes'])} of WAL, committed in 1,000-row "
                   "transactions while the slots were idle.", "",
                   "| drain | seconds | changes/s | vs pg_recvlogical |", "|---|---|---|---|",
-                  f"| `pg_recvlogical` → /dev/null (the floor) | {r['seconds']:.2f} | {r['changes_per_s']:,.0f} | 100 % |",
+                  f"| `pg_recvlogical` → /dev/null (the reference) | {r['seconds']:.2f} | {r['changes_per_s']:,.0f} | 100 % |",
                   f"| sluice → local topics (fsync when caught up, else every second) | {lo['seconds']:.2f} | {lo['changes_per_s']:,.0f} | {100 * lo['changes_per_s'] / r['changes_per_s']:.0f} % |",
                   f"| sluice → local topics + `--stdout` > /dev/null | {so['seconds']:.2f} | {so['changes_per_s']:,.0f} | {100 * so['changes_per_s'] / r['changes_per_s']:.0f} % |",
                   "", "Target: ≥ 80 % of the pg_recvlogical rate into local topics.", ""]
