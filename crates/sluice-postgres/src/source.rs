@@ -820,11 +820,7 @@ struct Captured {
 }
 
 impl Captured {
-    fn row(
-        &self,
-        tuple: &Tuple,
-        key_only: bool,
-    ) -> Result<sluice_core::data::Value, PostgresError> {
+    fn row(&self, tuple: &Tuple, key_only: bool) -> Result<Value, PostgresError> {
         let value_error = |i: usize, reason: &str| PostgresError::Value {
             table: self.table.table.full_name(),
             column: self.names.get(i).cloned().unwrap_or_default(),
