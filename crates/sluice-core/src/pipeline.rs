@@ -450,7 +450,8 @@ async fn sink_stage<K: Sink, O: OffsetBackend + 'static>(
             }
         }
         if !open && in_flight.is_none() {
-            return Ok(());
+            // Records sent without an offset are made durable too before the task ends.
+            return sink.flush().await.map_err(PipelineError::Sink);
         }
         tokio::select! {
             biased;

@@ -107,8 +107,11 @@ const DEFAULT_DATA_DIR: &str = "./sluice-data";
 const DEFAULT_REST_PORT: u16 = 8083;
 
 fn main() {
+    use std::io::IsTerminal;
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
+        // Colours only on a terminal: log files and pipes get plain text.
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("SLUICE_LOG")
                 .unwrap_or_else(|_| "info".into()),
