@@ -215,7 +215,7 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     out.push(b'"');
     let bytes = s.as_bytes();
     // Most strings need no escaping: one scan, one copy.
-    if !bytes.iter().any(|&b| b < 0x20 || b == b'"' || b == b'\\') {
+    if !needs_escape(bytes) {
         out.extend_from_slice(bytes);
         out.push(b'"');
         return;
@@ -244,6 +244,19 @@ pub fn write_str(out: &mut Vec<u8>, s: &str) {
     }
     out.extend_from_slice(&bytes[start..]);
     out.push(b'"');
+}
+
+/// Whether any byte must be escaped. Checks 16 bytes at a time without branching inside a
+/// block, which the compiler turns into vector compares.
+fn needs_escape(bytes: &[u8]) -> bool {
+    let special = |b: u8| b < 0x20 || b == b'"' || b == b'\\';
+    let mut blocks = bytes.chunks_exact(16);
+    for block in &mut blocks {
+        if block.iter().fold(false, |found, &b| found | special(b)) {
+            return true;
+        }
+    }
+    blocks.remainder().iter().any(|&b| special(b))
 }
 
 /// `Double.toString`, which Jackson uses; NaN and infinities become strings (Jackson's
@@ -371,6 +384,21 @@ mod tests {
         assert_eq!(double(f64::NAN), "\"NaN\"");
         assert_eq!(double(f64::INFINITY), "\"Infinity\"");
         assert_eq!(float(f32::NEG_INFINITY), "\"-Infinity\"");
+    }
+
+    #[test]
+    fn escapes_are_found_anywhere_in_long_strings() {
+        for len in [0, 1, 15, 16, 17, 31, 32, 33, 100] {
+            let plain = "a".repeat(len);
+            assert!(!needs_escape(plain.as_bytes()), "{len}");
+            for at in 0..len {
+                for special in [b'"', b'\\', b'\n', 0x1f] {
+                    let mut bytes = plain.clone().into_bytes();
+                    bytes[at] = special;
+                    assert!(needs_escape(&bytes), "{len} {at} {special}");
+                }
+            }
+        }
     }
 
     #[test]
