@@ -336,7 +336,7 @@ impl PostgresSource {
             let Some(copy) = st.copy.as_mut() else {
                 continue;
             };
-            let Some(row) = st.ahead.take() else {
+            let Some(after) = st.ahead.take() else {
                 st.copy = None;
                 st.index += 1;
                 continue;
@@ -363,7 +363,6 @@ impl PostgresSource {
                     tracing::info!(table = %table.table.full_name(), rows = st.rows_in_table, "snapshot progress");
                 }
             }
-            let after = row;
             let pos = SourcePosition {
                 ts_us: st.started_us,
                 snapshot: marker,
@@ -551,8 +550,7 @@ impl PostgresSource {
                     return Ok(());
                 };
                 if cfg.skipped.create {
-                    metrics::counter!(m::EVENTS_FILTERED, "connector" => cfg.name.clone())
-                        .increment(1);
+                    count_filtered(cfg);
                     return Ok(());
                 }
                 let table = &rel.table;
@@ -605,8 +603,7 @@ impl PostgresSource {
                     return Ok(());
                 };
                 if cfg.skipped.delete {
-                    metrics::counter!(m::EVENTS_FILTERED, "connector" => cfg.name.clone())
-                        .increment(1);
+                    count_filtered(cfg);
                     return Ok(());
                 }
                 let table = &rel.table;
@@ -621,8 +618,7 @@ impl PostgresSource {
             }
             LogicalMessage::Truncate { relation_ids, .. } => {
                 if cfg.skipped.truncate {
-                    metrics::counter!(m::EVENTS_FILTERED, "connector" => cfg.name.clone())
-                        .increment(1);
+                    count_filtered(cfg);
                     return Ok(());
                 }
                 for id in relation_ids {
@@ -698,6 +694,11 @@ fn progress_bar(table: &str, estimate: i64) -> Option<indicatif::ProgressBar> {
     }
     bar.set_prefix(table.to_owned());
     Some(bar)
+}
+
+/// A change skipped by `skipped.operations`.
+fn count_filtered(cfg: &PostgresConfig) {
+    metrics::counter!(m::EVENTS_FILTERED, "connector" => cfg.name.clone()).increment(1);
 }
 
 fn table_label(cfg: &PostgresConfig, table: &TableEvents) -> [(&'static str, String); 2] {

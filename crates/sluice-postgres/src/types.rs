@@ -1317,8 +1317,8 @@ fn local_time(c: &mut Cursor, max_fraction: usize) -> Option<i64> {
     (h < 24 && mi < 60 && s < 60).then_some(((h * 60 + mi) * 60 + s) * 1_000_000_000 + nanos)
 }
 
-/// A UTC offset `+HH[:MM[:SS]]` (the shapes Debezium's two timestamptz formatters accept).
-fn utc_offset(c: &mut Cursor) -> Option<i64> {
+/// The `+HH` / `-HH` every UTC offset starts with: the sign and the hours.
+fn offset_sign_hours(c: &mut Cursor) -> Option<(i64, i64)> {
     let sign = match c.peek()? {
         b'+' => 1,
         b'-' => -1,
@@ -1326,6 +1326,12 @@ fn utc_offset(c: &mut Cursor) -> Option<i64> {
     };
     c.i += 1;
     let (h, _) = c.digits(2, 2)?;
+    Some((sign, h))
+}
+
+/// A UTC offset `+HH[:MM[:SS]]` (the shapes Debezium's two timestamptz formatters accept).
+fn utc_offset(c: &mut Cursor) -> Option<i64> {
+    let (sign, h) = offset_sign_hours(c)?;
     let mut secs = h * 3600;
     if c.eat(b':') {
         secs += c.digits(2, 2)?.0 * 60;
@@ -1536,13 +1542,7 @@ fn zoned_time(text: &str) -> Res<String> {
         let offset = if c.eat(b'Z') {
             0
         } else {
-            let sign = match c.peek()? {
-                b'+' => 1,
-                b'-' => -1,
-                _ => return None,
-            };
-            c.i += 1;
-            let (h, _) = c.digits(2, 2)?;
+            let (sign, h) = offset_sign_hours(&mut c)?;
             c.eat(b':');
             let mi = c.digits(2, 2).map_or(0, |(v, _)| v);
             (h <= 18 && mi < 60).then_some(())?;
