@@ -44,6 +44,17 @@ def fresh_db(name):
     psql("postgres", f"CREATE DATABASE {name}")
 
 
+def topic_files(data_dir):
+    """A data dir's local topic files, sorted."""
+    return sorted((Path(data_dir) / "topics").glob("*/partition-0.jsonl"))
+
+
+def pgbench(tps, seconds, script, db):
+    """A pgbench command: 4 clients running `script` at `tps` transactions/s for `seconds`."""
+    return ["pgbench", "-h", "127.0.0.1", "-p", PG_PORT, "-U", "postgres", "-n", "-c", "4", "-j", "2",
+            "-R", str(tps), "-T", str(seconds), "-f", str(script), db]
+
+
 def lsn_int(text):
     hi, lo = text.split("/")
     return (int(hi, 16) << 32) + int(lo, 16)
@@ -217,7 +228,7 @@ def scenario_stream(changes, work):
                    env=ENV, check=True)
     recv_s = time.time() - t0
     local = run_sluice_drain(db, "bench_local", end_lsn, work, profile=True)
-    written = sum(f.stat().st_size for f in (Path(work) / "data-bench_local" / "topics").rglob("partition-0.jsonl"))
+    written = sum(f.stat().st_size for f in topic_files(Path(work) / "data-bench_local"))
     disk = durable_write(written, work)
     stdout = run_sluice_drain(db, "bench_stdout", end_lsn, work, extra_args=["--stdout"])
     records = changes + n_del  # deletes are followed by tombstones
@@ -255,7 +266,7 @@ def durable_write(nbytes, work):
 def scenario_kafka(db, end_lsn, work, changes):
     """The streaming drain into the broker, against a pure produce of the same records."""
     sluice = run_sluice_drain(db, "bench_kafka", end_lsn, work, kafka=KAFKA)
-    files = sorted(str(p) for p in (Path(work) / "data-bench_local" / "topics").glob("*/partition-0.jsonl"))
+    files = [str(p) for p in topic_files(Path(work) / "data-bench_local")]
     before = os.times()
     out = subprocess.run([PRODUCE, KAFKA, "pure.", *files], capture_output=True, text=True, check=True).stdout
     after = os.times()
@@ -288,7 +299,7 @@ def scenario_snapshot(rows, work):
         proc = Proc(["run", "--data-dir", str(data), str(cfg)])
         end = wait_offset(proc, data, name, lambda o: o.get("last_snapshot_record") is True, 1800)
         res = proc.finish()
-        written = sum(f.stat().st_size for f in (data / "topics").rglob("partition-0.jsonl"))
+        written = sum(f.stat().st_size for f in topic_files(data))
         runs[name] = dict(res, seconds=end - t0, rows_per_s=rows / (end - t0), bytes=written,
                           mb_per_s=written / 1e6 / (end - t0))
         shutil.rmtree(data, ignore_errors=True)
@@ -333,9 +344,8 @@ def scenario_backpressure(seconds, work, rate=20_000, sink_rate=1_000):
     threading.Thread(target=consume, daemon=True).start()
     script = Path(work) / "bp.sql"
     script.write_text("INSERT INTO bp (payload) SELECT repeat('x', 100) FROM generate_series(1, 10);\n")
-    pgb = subprocess.Popen(["pgbench", "-h", "127.0.0.1", "-p", PG_PORT, "-U", "postgres", "-n", "-c", "4", "-j", "2",
-                            "-R", str(rate // 10), "-T", str(seconds), "-f", str(script), db],
-                           env=ENV, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+    pgb = subprocess.Popen(pgbench(rate // 10, seconds, script, db), env=ENV, stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL, text=True)
     samples, t0 = [], time.time()
     while pgb.poll() is None:
         retained = psql(db, f"SELECT pg_current_wal_lsn() - confirmed_flush_lsn FROM pg_replication_slots WHERE slot_name = '{name}'")
@@ -405,8 +415,7 @@ def scenario_latency(rates, seconds, work):
         t.start()
         script = Path(work) / "lat.sql"
         script.write_text("INSERT INTO lat (payload) VALUES (repeat('x', 100));\n")
-        pgb = subprocess.run(["pgbench", "-h", "127.0.0.1", "-p", PG_PORT, "-U", "postgres", "-n", "-c", "4", "-j", "2",
-                              "-R", str(rate), "-T", str(seconds), "-f", str(script), db], env=ENV, capture_output=True, text=True)
+        pgb = subprocess.run(pgbench(rate, seconds, script, db), env=ENV, capture_output=True, text=True)
         committed = int(psql(db, "SELECT count(*) FROM lat"))
         expected[0] = committed
         stop_deadline[0] = time.time() + 60
