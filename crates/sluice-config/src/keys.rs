@@ -1,10 +1,13 @@
 //! Reading typed values out of flat keys while collecting every problem, the way Connect's
-//! `ConfigDef.validate` reports them: the key, the offending value, what is allowed.
+//! `ConfigDef.validate` reports them: the key, the offending value, what is allowed. Defaults,
+//! ranges and aliases come from the declared keys (`def`), so they are stated once.
 
+use std::collections::BTreeSet;
 use std::fmt;
 
 use regex::{Regex, RegexBuilder};
 
+use crate::def::{find_key, ConfigDef, ConfigKey, Support, Valid};
 use crate::raw::{is_secret_key, RawConfig, MASK};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,17 +31,39 @@ impl fmt::Display for ConfigIssue {
     }
 }
 
+/// Keys whose sub-keys belong to something else (a transform, a predicate, a converter,
+/// a client override) and are checked there.
+pub trait Delegated {
+    fn is_delegated(&self, key: &str) -> bool;
+}
+
 pub struct KeyReader<'a> {
     raw: &'a RawConfig,
+    defs: Vec<ConfigDef>,
+    /// Issue keys get this prefix (a transform's options are reported as
+    /// `transforms.<alias>.<key>`).
+    prefix: String,
     issues: Vec<ConfigIssue>,
+    warnings: Vec<ConfigIssue>,
+    read: BTreeSet<&'static str>,
 }
 
 impl<'a> KeyReader<'a> {
-    pub fn new(raw: &'a RawConfig) -> Self {
+    pub fn new(raw: &'a RawConfig, defs: &[ConfigDef]) -> Self {
         KeyReader {
             raw,
+            defs: defs.to_vec(),
+            prefix: String::new(),
             issues: Vec::new(),
+            warnings: Vec::new(),
+            read: BTreeSet::new(),
         }
+    }
+
+    /// A reader whose issues name `<prefix><key>`.
+    pub fn with_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = prefix.into();
+        self
     }
 
     pub fn raw(&self) -> &'a RawConfig {
@@ -46,6 +71,16 @@ impl<'a> KeyReader<'a> {
     }
 
     pub fn issue(&mut self, key: &str, value: Option<&str>, message: impl Into<String>) {
+        let issue = self.make(key, value, message.into());
+        self.issues.push(issue);
+    }
+
+    pub fn warn(&mut self, key: &str, value: Option<&str>, message: impl Into<String>) {
+        let issue = self.make(key, value, message.into());
+        self.warnings.push(issue);
+    }
+
+    fn make(&self, key: &str, value: Option<&str>, message: String) -> ConfigIssue {
         let value = value.map(|v| {
             if is_secret_key(key) {
                 MASK.to_owned()
@@ -53,56 +88,100 @@ impl<'a> KeyReader<'a> {
                 v.to_owned()
             }
         });
-        self.issues.push(ConfigIssue {
-            key: key.to_owned(),
+        ConfigIssue {
+            key: format!("{}{key}", self.prefix),
             value,
-            message: message.into(),
-        });
+            message,
+        }
     }
 
-    pub fn finish(self) -> Vec<ConfigIssue> {
-        self.issues
+    /// The declared key; reading an undeclared key is a Sluice bug, reported as an issue.
+    fn def(&mut self, key: &str) -> Option<&'static ConfigKey> {
+        match find_key(&self.defs, key) {
+            Some(k) => {
+                self.read.insert(k.name);
+                Some(k)
+            }
+            None => {
+                self.issue(
+                    key,
+                    None,
+                    "is read but not declared (a Sluice bug: please report it)",
+                );
+                None
+            }
+        }
     }
 
-    pub fn get(&self, key: &str) -> Option<&'a str> {
-        self.raw.get(key).map(str::trim).filter(|v| !v.is_empty())
+    /// The value set for a declared key (or one of its older spellings), trimmed; `None`
+    /// when unset or empty.
+    pub fn get(&mut self, key: &str) -> Option<&'a str> {
+        let def = self.def(key)?;
+        let raw = self.raw;
+        std::iter::once(def.name)
+            .chain(def.aliases.iter().copied())
+            .find_map(|k| raw.get(k).map(str::trim).filter(|v| !v.is_empty()))
     }
 
-    /// The first of several spellings that is set (new name first, deprecated aliases after).
-    pub fn get_any(&self, keys: &[&'static str]) -> Option<(&'static str, &'a str)> {
-        keys.iter().find_map(|k| self.get(k).map(|v| (*k, v)))
+    fn default_of(&mut self, key: &str) -> Option<&'static str> {
+        self.def(key).and_then(|d| d.default_value())
     }
 
+    /// A key with no default that must be set.
     pub fn required_string(&mut self, key: &str) -> Option<String> {
         let v = self.get(key).map(str::to_owned);
         if v.is_none() {
             self.issue(
                 key,
                 None,
-                "Missing required configuration \"".to_owned()
-                    + key
-                    + "\" which has no default value.",
+                format!(
+                    "Missing required configuration \"{}{key}\" which has no default value.",
+                    self.prefix
+                ),
             );
         }
         v
     }
 
-    pub fn string(&self, key: &str, default: &str) -> String {
-        self.get(key).unwrap_or(default).to_owned()
+    /// The value, or the declared default (empty when there is none).
+    pub fn string(&mut self, key: &str) -> String {
+        match self.get(key) {
+            Some(v) => v.to_owned(),
+            None => self.default_of(key).unwrap_or("").to_owned(),
+        }
     }
 
-    pub fn int(&mut self, key: &str, default: i64, min: i64, max: i64) -> i64 {
+    /// The value, or the declared default; `None` when neither.
+    pub fn opt_string(&mut self, key: &str) -> Option<String> {
+        match self.get(key) {
+            Some(v) => Some(v.to_owned()),
+            None => self.default_of(key).map(str::to_owned),
+        }
+    }
+
+    /// An integer within the declared range.
+    pub fn int(&mut self, key: &str) -> i64 {
+        let def = self.def(key);
+        let default = def
+            .and_then(|d| d.default_value())
+            .and_then(|d| d.parse().ok())
+            .unwrap_or(0);
+        let (min, max) = match def.map(|d| d.valid) {
+            Some(Valid::Range(min, max)) => (min, max),
+            _ => (i64::MIN, i64::MAX),
+        };
         let Some(v) = self.get(key) else {
             return default;
         };
         match v.parse::<i64>() {
             Ok(n) if (min..=max).contains(&n) => n,
             Ok(_) => {
-                self.issue(
-                    key,
-                    Some(v),
-                    format!("Value must be between {min} and {max}"),
-                );
+                let allowed = match (min, max) {
+                    (min, i64::MAX) => format!("Value must be at least {min}"),
+                    (i64::MIN, max) => format!("Value must be no more than {max}"),
+                    (min, max) => format!("Value must be between {min} and {max}"),
+                };
+                self.issue(key, Some(v), allowed);
                 default
             }
             Err(_) => {
@@ -116,7 +195,8 @@ impl<'a> KeyReader<'a> {
         }
     }
 
-    pub fn bool(&mut self, key: &str, default: bool) -> bool {
+    pub fn bool(&mut self, key: &str) -> bool {
+        let default = self.default_of(key) == Some("true");
         let Some(v) = self.get(key) else {
             return default;
         };
@@ -130,16 +210,22 @@ impl<'a> KeyReader<'a> {
         }
     }
 
-    /// One of `allowed` (case-insensitive, as Debezium's EnumeratedValue lookups are).
-    pub fn choice<T: Copy>(&mut self, key: &str, default: T, allowed: &[(&str, T)]) -> T {
-        let Some(v) = self.get(key) else {
-            return default;
+    /// One of `allowed` (case-insensitive, as Debezium's enumerations are); the default is
+    /// the declared one.
+    pub fn choice<T: Copy>(&mut self, key: &str, allowed: &[(&str, T)]) -> T {
+        let default = self.default_of(key);
+        let find = |v: &str| {
+            allowed
+                .iter()
+                .find(|(name, _)| name.eq_ignore_ascii_case(v))
+                .map(|(_, t)| *t)
         };
-        match allowed
-            .iter()
-            .find(|(name, _)| name.eq_ignore_ascii_case(v))
-        {
-            Some((_, t)) => *t,
+        let fallback = default.and_then(find).unwrap_or(allowed[0].1);
+        let Some(v) = self.get(key) else {
+            return fallback;
+        };
+        match find(v) {
+            Some(t) => t,
             None => {
                 let names: Vec<&str> = allowed.iter().map(|(n, _)| *n).collect();
                 self.issue(
@@ -147,22 +233,18 @@ impl<'a> KeyReader<'a> {
                     Some(v),
                     format!("Value must be one of {}", names.join(", ")),
                 );
-                default
+                fallback
             }
         }
     }
 
     /// A comma-separated list, items trimmed, empty items dropped.
-    pub fn list(&self, key: &str) -> Vec<String> {
-        self.get(key)
-            .map(|v| {
-                v.split(',')
-                    .map(str::trim)
-                    .filter(|s| !s.is_empty())
-                    .map(str::to_owned)
-                    .collect()
-            })
-            .unwrap_or_default()
+    pub fn list(&mut self, key: &str) -> Vec<String> {
+        let v = match self.get(key) {
+            Some(v) => Some(v),
+            None => self.default_of(key),
+        };
+        split_list(v.unwrap_or(""))
     }
 
     /// A comma-separated list of regular expressions, each matched against the whole
@@ -184,4 +266,58 @@ impl<'a> KeyReader<'a> {
         }
         out
     }
+
+    /// Checks every key that is set: a declared key Sluice does not implement is refused
+    /// unless set to its default; one without a counterpart is noted; an undeclared key is a
+    /// warning (Connect ignores it; Sluice says so). Returns `(errors, warnings)`.
+    pub fn finish(mut self, delegated: &dyn Delegated) -> (Vec<ConfigIssue>, Vec<ConfigIssue>) {
+        let raw = self.raw;
+        for (key, value) in &raw.props {
+            if delegated.is_delegated(key) {
+                continue;
+            }
+            match find_key(&self.defs, key) {
+                Some(def) => match def.support {
+                    Support::Yes => {}
+                    Support::Unsupported(reason) if !def.is_default(value) => self.issue(
+                        key,
+                        Some(value),
+                        format!("is not supported by Sluice: {reason}"),
+                    ),
+                    Support::NotApplicable(reason) if !def.is_default(value) => {
+                        self.warn(key, Some(value), format!("has no effect in Sluice: {reason}"))
+                    }
+                    _ => {}
+                },
+                None => self.warn(
+                    key,
+                    None,
+                    "Unknown configuration key: no connector, transform or converter uses it, so it has no effect",
+                ),
+            }
+        }
+        (self.issues, self.warnings)
+    }
+
+    /// Keys read so far (tests check every declared key is used).
+    pub fn read_keys(&self) -> &BTreeSet<&'static str> {
+        &self.read
+    }
+}
+
+/// Nothing is delegated.
+pub struct NoDelegation;
+
+impl Delegated for NoDelegation {
+    fn is_delegated(&self, _key: &str) -> bool {
+        false
+    }
+}
+
+pub fn split_list(v: &str) -> Vec<String> {
+    v.split(',')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
+        .collect()
 }

@@ -142,29 +142,42 @@ pub struct PostgresConfig {
     /// ranges of the table, in the same exported snapshot).
     pub snapshot_max_threads: usize,
     pub unavailable_value_placeholder: String,
-    pub key_schemas_enable: bool,
-    pub value_schemas_enable: bool,
     pub status_update_interval_ms: u64,
 }
 
-const JSON_CONVERTER: &str = "org.apache.kafka.connect.json.JsonConverter";
+/// Older decoding plugins whose events Debezium builds exactly as from pgoutput: a config
+/// naming one runs on pgoutput (built into PostgreSQL 10+) with a warning.
+const OTHER_PLUGINS: &[&str] = &[
+    "decoderbufs",
+    "wal2json",
+    "wal2json_rds",
+    "wal2json_streaming",
+    "wal2json_rds_streaming",
+];
 
 impl PostgresConfig {
     pub(crate) fn read(r: &mut crate::KeyReader<'_>) -> Self {
         use PublicationAutocreateMode as P;
         let name = r.raw().name.clone();
         let hostname = r.required_string("database.hostname").unwrap_or_default();
-        let port = r.int("database.port", 5432, 1, 65535) as u16;
+        let port = r.int("database.port") as u16;
         let user = r.required_string("database.user").unwrap_or_default();
-        let password = Secret(r.get("database.password").unwrap_or("").to_owned());
+        let password = Secret(r.string("database.password"));
         let dbname = r.required_string("database.dbname").unwrap_or_default();
-        let topic_prefix = match r.get_any(&["topic.prefix", "database.server.name"]) {
-            Some((_, v)) => v.to_owned(),
+        let topic_prefix = match r.get("topic.prefix") {
+            Some(v) => v.to_owned(),
             None => {
                 r.issue("topic.prefix", None, "Missing required configuration \"topic.prefix\" which has no default value (it names the topics: <topic.prefix>.<schema>.<table>).");
                 String::new()
             }
         };
+        if r.raw().get("topic.prefix").is_none() && r.raw().get("database.server.name").is_some() {
+            r.warn(
+                "database.server.name",
+                None,
+                "is Debezium 1.x's name for topic.prefix; read as topic.prefix",
+            );
+        }
         if !topic_prefix.is_empty()
             && !topic_prefix
                 .chars()
@@ -173,11 +186,19 @@ impl PostgresConfig {
             r.issue("topic.prefix", Some(&topic_prefix), "may contain only letters, digits, '.', '_' and '-' (it becomes part of Kafka topic names)");
         }
         if let Some(plugin) = r.get("plugin.name") {
-            if plugin != "pgoutput" {
+            if OTHER_PLUGINS.iter().any(|p| p.eq_ignore_ascii_case(plugin)) {
+                r.warn("plugin.name", Some(plugin), "Sluice decodes pgoutput, the plugin built into PostgreSQL 10+; the change events are the same as with this plugin");
+            } else if !plugin.eq_ignore_ascii_case("pgoutput") {
                 r.issue("plugin.name", Some(plugin), "Sluice decodes pgoutput only (the plugin built into PostgreSQL 10+); set plugin.name=pgoutput");
             }
         }
-        let slot_name = r.string("slot.name", "debezium");
+        // TLS arrives with its own issue; until then only a plain connection is honest.
+        if let Some(mode) = r.get("database.sslmode") {
+            if !mode.eq_ignore_ascii_case("disable") {
+                r.issue("database.sslmode", Some(mode), "TLS connections to PostgreSQL are not implemented yet: only sslmode=disable is accepted (nothing would be encrypted otherwise)");
+            }
+        }
+        let slot_name = r.string("slot.name");
         if !slot_name
             .chars()
             .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_')
@@ -185,17 +206,20 @@ impl PostgresConfig {
         {
             r.issue("slot.name", Some(&slot_name), "replication slot names may contain only lower case letters, digits and '_' (at most 63 characters)");
         }
-        let publication_name = r.string("publication.name", "dbz_publication");
-        let publication_autocreate = r.choice(
-            "publication.autocreate.mode",
-            P::Filtered,
-            &[
-                ("all_tables", P::AllTables),
-                ("disabled", P::Disabled),
-                ("filtered", P::Filtered),
-                ("no_tables", P::NoTables),
-            ],
-        );
+        let publication_name = r.string("publication.name");
+        // Sluice's default is `filtered` (Debezium's is all_tables): only the captured tables.
+        let publication_autocreate = match r.get("publication.autocreate.mode") {
+            None => P::Filtered,
+            Some(_) => r.choice(
+                "publication.autocreate.mode",
+                &[
+                    ("all_tables", P::AllTables),
+                    ("disabled", P::Disabled),
+                    ("filtered", P::Filtered),
+                    ("no_tables", P::NoTables),
+                ],
+            ),
+        };
         let schema_include = r.regex_list("schema.include.list");
         let schema_exclude = r.regex_list("schema.exclude.list");
         let table_include = r.regex_list("table.include.list");
@@ -224,16 +248,16 @@ impl PostgresConfig {
             ),
         ] {
             if ia && ib {
+                let v = r.get(b);
                 r.issue(
                     b,
-                    r.get(b),
+                    v,
                     format!("\"{a}\" is already specified; set only one of {a} and {b}"),
                 );
             }
         }
         let snapshot_mode = r.choice(
             "snapshot.mode",
-            SnapshotMode::Initial,
             &[
                 ("initial", SnapshotMode::Initial),
                 ("always", SnapshotMode::Always),
@@ -246,7 +270,6 @@ impl PostgresConfig {
         let types = TypeOptions {
             decimal: r.choice(
                 "decimal.handling.mode",
-                DecimalHandlingMode::Precise,
                 &[
                     ("precise", DecimalHandlingMode::Precise),
                     ("double", DecimalHandlingMode::Double),
@@ -255,7 +278,6 @@ impl PostgresConfig {
             ),
             time_precision: r.choice(
                 "time.precision.mode",
-                TimePrecisionMode::Adaptive,
                 &[
                     ("adaptive", TimePrecisionMode::Adaptive),
                     (
@@ -267,7 +289,6 @@ impl PostgresConfig {
             ),
             binary: r.choice(
                 "binary.handling.mode",
-                BinaryHandlingMode::Bytes,
                 &[
                     ("bytes", BinaryHandlingMode::Bytes),
                     ("base64", BinaryHandlingMode::Base64),
@@ -277,7 +298,6 @@ impl PostgresConfig {
             ),
             interval: r.choice(
                 "interval.handling.mode",
-                IntervalHandlingMode::Numeric,
                 &[
                     ("numeric", IntervalHandlingMode::Numeric),
                     ("string", IntervalHandlingMode::String),
@@ -285,7 +305,6 @@ impl PostgresConfig {
             ),
             hstore: r.choice(
                 "hstore.handling.mode",
-                HstoreHandlingMode::Json,
                 &[
                     ("json", HstoreHandlingMode::Json),
                     ("map", HstoreHandlingMode::Map),
@@ -293,7 +312,7 @@ impl PostgresConfig {
             ),
         };
         let mut skipped = SkippedOperations::default();
-        let skipped_raw = r.get("skipped.operations").unwrap_or("t").to_owned();
+        let skipped_raw = r.string("skipped.operations");
         for op in skipped_raw
             .split(',')
             .map(str::trim)
@@ -349,28 +368,29 @@ impl PostgresConfig {
                 }
             }
         }
-        let mut schemas_enable = |side: &str| {
-            let conv_key = format!("{side}.converter");
-            if let Some(conv) = r.get(&conv_key) {
-                if conv != JSON_CONVERTER {
-                    r.issue(
-                        &conv_key,
-                        Some(conv),
-                        format!("Sluice writes records with {JSON_CONVERTER} only"),
-                    );
-                }
-            }
-            r.bool(&format!("{side}.converter.schemas.enable"), true)
-        };
-        let key_schemas_enable = schemas_enable("key");
-        let value_schemas_enable = schemas_enable("value");
-        let max_batch_size = r.int("max.batch.size", 2048, 1, 1_000_000) as usize;
-        let max_queue_size = r.int("max.queue.size", 8192, 1, 10_000_000) as usize;
+        let max_batch_size = r.int("max.batch.size") as usize;
+        let max_queue_size = r.int("max.queue.size") as usize;
         if max_queue_size <= max_batch_size {
+            let v = r.get("max.queue.size");
+            r.issue("max.queue.size", v, "must be larger than max.batch.size");
+        }
+        // Debezium's pattern keys (`column.mask.with.<n>.chars`, ...).
+        let masking: Vec<(String, String)> = r
+            .raw()
+            .props
+            .iter()
+            .filter(|(k, _)| k.starts_with("column.mask.") || k.starts_with("column.truncate."))
+            .map(|(k, v)| (k.clone(), v.clone()))
+            .collect();
+        for (k, v) in masking {
+            r.issue(&k, Some(&v), "column masking and truncation are not supported by Sluice; leave the column out with column.exclude.list");
+        }
+        let provide_transaction_metadata = r.bool("provide.transaction.metadata");
+        if provide_transaction_metadata {
             r.issue(
-                "max.queue.size",
-                r.get("max.queue.size"),
-                "must be larger than max.batch.size",
+                "provide.transaction.metadata",
+                Some("true"),
+                "transaction metadata (the transaction topic and the events' transaction block) is not implemented yet",
             );
         }
         PostgresConfig {
@@ -384,7 +404,7 @@ impl PostgresConfig {
             slot_name,
             publication_name,
             publication_autocreate,
-            slot_drop_on_stop: r.bool("slot.drop.on.stop", false),
+            slot_drop_on_stop: r.bool("slot.drop.on.stop"),
             schema_include,
             schema_exclude,
             table_include,
@@ -393,29 +413,19 @@ impl PostgresConfig {
             column_include,
             column_exclude,
             snapshot_mode,
-            heartbeat_interval_ms: r.int("heartbeat.interval.ms", 0, 0, i64::from(i32::MAX)) as u64,
-            heartbeat_topics_prefix: r.string("topic.heartbeat.prefix", "__debezium-heartbeat"),
+            heartbeat_interval_ms: r.int("heartbeat.interval.ms") as u64,
+            heartbeat_topics_prefix: r.string("topic.heartbeat.prefix"),
             heartbeat_action_query: r.get("heartbeat.action.query").map(str::to_owned),
             types,
-            tombstones_on_delete: r.bool("tombstones.on.delete", true),
+            tombstones_on_delete: r.bool("tombstones.on.delete"),
             message_key_columns,
             skipped,
-            provide_transaction_metadata: r.bool("provide.transaction.metadata", false),
+            provide_transaction_metadata,
             max_batch_size,
             max_queue_size,
-            snapshot_max_threads: r.int("snapshot.max.threads", 1, 1, 64) as usize,
-            unavailable_value_placeholder: r.string(
-                "unavailable.value.placeholder",
-                "__debezium_unavailable_value",
-            ),
-            key_schemas_enable,
-            value_schemas_enable,
-            status_update_interval_ms: r.int(
-                "status.update.interval.ms",
-                10_000,
-                0,
-                i64::from(i32::MAX),
-            ) as u64,
+            snapshot_max_threads: r.int("snapshot.max.threads") as usize,
+            unavailable_value_placeholder: r.string("unavailable.value.placeholder"),
+            status_update_interval_ms: r.int("status.update.interval.ms") as u64,
         }
     }
 
@@ -467,10 +477,10 @@ impl PostgresConfig {
 
 #[cfg(test)]
 mod tests {
-    use crate::{ConfigError, ConnectorConfig, RawConfig};
+    use crate::{ConfigError, ConnectorConfig, ConnectorSettings, RawConfig};
 
     fn parse(json: &str) -> Result<ConnectorConfig, ConfigError> {
-        ConnectorConfig::parse(&RawConfig::from_json(json, "t").unwrap())
+        ConnectorSettings::parse(&RawConfig::from_json(json, "t").unwrap()).map(|s| s.connector)
     }
 
     const BASE: &str = r#""connector.class":"io.debezium.connector.postgresql.PostgresConnector","database.hostname":"h","database.user":"u","database.password":"s3cret","database.dbname":"d","topic.prefix":"p""#;
@@ -481,7 +491,9 @@ mod tests {
             r#"{{"name":"c",{BASE},"table.include.list":"public.customer,public.addr.*","column.exclude.list":"public.customer.email"}}"#
         ))
         .unwrap();
-        let ConnectorConfig::Postgres(c) = c;
+        let ConnectorConfig::Postgres(c) = c else {
+            panic!("not a Postgres config")
+        };
         assert_eq!(c.port, 5432);
         assert_eq!(c.slot_name, "debezium");
         assert_eq!(c.publication_name, "dbz_publication");
@@ -503,14 +515,14 @@ mod tests {
     #[test]
     fn every_problem_is_reported_with_key_value_and_allowed() {
         let err = parse(&format!(
-            r#"{{"name":"c",{BASE},"database.port":"54x","snapshot.mode":"sometimes","plugin.name":"wal2json","table.include.list":"a","table.exclude.list":"b","decimal.handling.mode":"exact","column.exclude.list":"(unclosed"}}"#
+            r#"{{"name":"c",{BASE},"database.port":"54x","snapshot.mode":"sometimes","plugin.name":"nope","table.include.list":"a","table.exclude.list":"b","decimal.handling.mode":"exact","column.exclude.list":"(unclosed"}}"#
         ))
         .unwrap_err()
         .to_string();
         for want in [
             "Invalid value 54x for configuration database.port: Not a number",
             "Invalid value sometimes for configuration snapshot.mode: Value must be one of initial, always, no_data, never, initial_only, when_needed",
-            "Invalid value wal2json for configuration plugin.name",
+            "Invalid value nope for configuration plugin.name",
             "table.exclude.list",
             "Invalid value exact for configuration decimal.handling.mode: Value must be one of precise, double, string",
             "Invalid value (unclosed for configuration column.exclude.list: not a valid regular expression",

@@ -42,8 +42,9 @@ impl SchemaType {
 }
 
 /// A Connect schema. Built once per table (or per relation version) and shared by `Arc`,
-/// so its JSON form is computed once and reused for every record.
-#[derive(Debug, Clone)]
+/// so its JSON form is computed once and reused for every record. A clone starts without
+/// that cache, so a transform may clone a schema and change it.
+#[derive(Debug)]
 pub struct Schema {
     pub ty: SchemaType,
     pub optional: bool,
@@ -60,6 +61,24 @@ pub struct Schema {
     pub keys: Option<Arc<Schema>>,
     /// JSON converter cache, filled on first use.
     pub(crate) json: OnceLock<Box<str>>,
+}
+
+impl Clone for Schema {
+    fn clone(&self) -> Self {
+        Schema {
+            ty: self.ty,
+            optional: self.optional,
+            name: self.name.clone(),
+            version: self.version,
+            doc: self.doc.clone(),
+            parameters: self.parameters.clone(),
+            default: self.default.clone(),
+            fields: self.fields.clone(),
+            items: self.items.clone(),
+            keys: self.keys.clone(),
+            json: OnceLock::new(),
+        }
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -236,8 +255,57 @@ impl<T: Into<Value>> From<Option<T>> for Value {
 }
 
 /// A schema with its value: Connect's `SchemaAndValue`, one side (key or value) of a record.
+/// A schemaless value (JSON read with `schemas.enable=false`) has no schema: objects are
+/// maps with string keys, numbers `Int` or `Float64`, as Connect's JsonConverter reads them.
 #[derive(Debug, Clone)]
 pub struct Data {
-    pub schema: Arc<Schema>,
+    pub schema: Option<Arc<Schema>>,
     pub value: Value,
+}
+
+impl Data {
+    pub fn new(schema: impl Into<Arc<Schema>>, value: Value) -> Self {
+        Data {
+            schema: Some(schema.into()),
+            value,
+        }
+    }
+
+    pub fn schemaless(value: Value) -> Self {
+        Data {
+            schema: None,
+            value,
+        }
+    }
+}
+
+impl PartialEq for Data {
+    fn eq(&self, other: &Self) -> bool {
+        let same_schema = match (&self.schema, &other.schema) {
+            (Some(a), Some(b)) => Arc::ptr_eq(a, b) || a == b,
+            (None, None) => true,
+            _ => false,
+        };
+        same_schema && self.value == other.value
+    }
+}
+
+impl PartialEq for Schema {
+    fn eq(&self, other: &Self) -> bool {
+        self.ty == other.ty
+            && self.optional == other.optional
+            && self.name == other.name
+            && self.version == other.version
+            && self.doc == other.doc
+            && self.parameters == other.parameters
+            && self.default == other.default
+            && self.fields.len() == other.fields.len()
+            && self
+                .fields
+                .iter()
+                .zip(&other.fields)
+                .all(|(a, b)| a.name == b.name && a.schema == b.schema)
+            && self.items == other.items
+            && self.keys == other.keys
+    }
 }

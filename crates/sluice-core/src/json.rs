@@ -3,6 +3,7 @@
 //! and compare schemas as text, so field order and number formatting must match Connect's.
 
 use std::io::Write;
+use std::sync::{Arc, LazyLock};
 
 use base64::Engine as _;
 
@@ -27,10 +28,9 @@ impl JsonConverter {
     pub fn serialize(&self, data: Option<&Data>) -> Option<Vec<u8>> {
         let data = data?;
         // Room for the schema and a typical row, so encoding rarely reallocates.
-        let schema_len = if self.schemas_enable {
-            schema_json(&data.schema).len()
-        } else {
-            0
+        let schema_len = match (&data.schema, self.schemas_enable) {
+            (Some(schema), true) => schema_json(schema).len(),
+            _ => 0,
         };
         let mut out = Vec::with_capacity(schema_len + 1024);
         self.serialize_into(&mut out, data);
@@ -40,12 +40,201 @@ impl JsonConverter {
     pub fn serialize_into(&self, out: &mut Vec<u8>, data: &Data) {
         if self.schemas_enable {
             out.extend_from_slice(b"{\"schema\":");
-            out.extend_from_slice(schema_json(&data.schema).as_bytes());
+            match &data.schema {
+                Some(schema) => out.extend_from_slice(schema_json(schema).as_bytes()),
+                None => out.extend_from_slice(b"null"),
+            }
             out.extend_from_slice(b",\"payload\":");
-            write_value(out, &data.schema, &data.value);
+            write_data(out, data);
             out.push(b'}');
         } else {
-            write_value(out, &data.schema, &data.value);
+            write_data(out, data);
+        }
+    }
+
+    /// Connect's `toConnectData`: `None` bytes are a null (tombstone). With schemas enabled
+    /// the JSON must be exactly `{"schema":…,"payload":…}`.
+    pub fn deserialize(&self, bytes: Option<&[u8]>) -> Result<Option<Data>, ConvertError> {
+        let Some(bytes) = bytes else {
+            return Ok(None);
+        };
+        let json: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+            ConvertError(format!(
+                "Converting byte[] to Kafka Connect data failed due to serialization error: {e}"
+            ))
+        })?;
+        let (schema, payload) = if self.schemas_enable {
+            match json {
+                serde_json::Value::Object(mut m)
+                    if m.len() == 2 && m.contains_key("schema") && m.contains_key("payload") =>
+                {
+                    let schema = match m.remove("schema") {
+                        Some(serde_json::Value::Null) | None => None,
+                        Some(s) => Some(Arc::new(parse_schema(&s)?)),
+                    };
+                    (schema, m.remove("payload").unwrap_or_default())
+                }
+                _ => return Err(ConvertError("JsonConverter with schemas.enable requires \"schema\" and \"payload\" fields and may not contain additional fields. If you are trying to deserialize plain JSON data, set schemas.enable=false in your converter configuration.".into())),
+            }
+        } else {
+            (None, json)
+        };
+        let value = to_connect(schema.as_deref(), &payload)?;
+        Ok(Some(Data { schema, value }))
+    }
+}
+
+/// Connect data that does not fit the converter (Connect's `DataException`).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{0}")]
+pub struct ConvertError(pub String);
+
+/// The converters a connector config can name (`key.converter`, `value.converter`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Converter {
+    /// `org.apache.kafka.connect.json.JsonConverter`
+    Json(JsonConverter),
+    /// `org.apache.kafka.connect.converters.ByteArrayConverter`: bytes as they are (the
+    /// dead letter queue writes records with it, as Connect does).
+    ByteArray,
+    /// `org.apache.kafka.connect.storage.StringConverter`
+    String,
+}
+
+impl Default for Converter {
+    fn default() -> Self {
+        Converter::Json(JsonConverter::default())
+    }
+}
+
+impl Converter {
+    pub fn serialize(&self, data: Option<&Data>) -> Result<Option<Vec<u8>>, ConvertError> {
+        let Some(data) = data else { return Ok(None) };
+        match self {
+            Converter::Json(j) => Ok(j.serialize(Some(data))),
+            Converter::ByteArray => match &data.value {
+                Value::Null => Ok(None),
+                Value::Bytes(b) => Ok(Some(b.clone())),
+                _ => Err(ConvertError(
+                    "ByteArrayConverter is not compatible with objects of type other than byte[]"
+                        .into(),
+                )),
+            },
+            Converter::String => match &data.value {
+                Value::Null => Ok(None),
+                v => Ok(Some(display_value(data.schema.as_deref(), v).into_bytes())),
+            },
+        }
+    }
+
+    /// Serializes into `out` (JSON straight into the buffer, the hot path of local topics).
+    pub fn serialize_into(&self, out: &mut Vec<u8>, data: &Data) -> Result<(), ConvertError> {
+        match self {
+            Converter::Json(j) => {
+                j.serialize_into(out, data);
+                Ok(())
+            }
+            _ => {
+                if let Some(bytes) = self.serialize(Some(data))? {
+                    out.extend_from_slice(&bytes);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    pub fn deserialize(&self, bytes: Option<&[u8]>) -> Result<Option<Data>, ConvertError> {
+        let Some(bytes) = bytes else { return Ok(None) };
+        match self {
+            Converter::Json(j) => j.deserialize(Some(bytes)),
+            Converter::ByteArray => Ok(Some(Data::new(
+                Schema::new(SchemaType::Bytes).optional(),
+                Value::Bytes(bytes.to_vec()),
+            ))),
+            Converter::String => Ok(Some(Data::new(
+                Schema::new(SchemaType::String).optional(),
+                Value::String(String::from_utf8_lossy(bytes).into_owned()),
+            ))),
+        }
+    }
+
+    /// Whether what this converter writes is JSON text (local topics embed it as is).
+    pub fn writes_json(&self) -> bool {
+        matches!(self, Converter::Json(_))
+    }
+}
+
+/// A value as Java's `toString` shows Connect data (`Struct{a=1,b=x}`, `{k=v}`, `[1, 2]`),
+/// as the StringConverter and the file sink print it. Bytes, which Java shows as an object
+/// identity, are shown as base64.
+pub fn display_value(schema: Option<&Schema>, value: &Value) -> String {
+    let mut out = String::new();
+    display_into(&mut out, schema, value);
+    out
+}
+
+fn display_into(out: &mut String, schema: Option<&Schema>, value: &Value) {
+    use std::fmt::Write as _;
+    match value {
+        Value::Null => out.push_str("null"),
+        Value::Boolean(b) => out.push_str(if *b { "true" } else { "false" }),
+        Value::Int(i) => {
+            let _ = write!(out, "{i}");
+        }
+        Value::Float32(f) => {
+            let mut b = Vec::new();
+            write_java_float(&mut b, *f);
+            out.push_str(String::from_utf8_lossy(&b).trim_matches('"'));
+        }
+        Value::Float64(f) => {
+            let mut b = Vec::new();
+            write_java_double(&mut b, *f);
+            out.push_str(String::from_utf8_lossy(&b).trim_matches('"'));
+        }
+        Value::String(s) => out.push_str(s),
+        Value::SharedString(s) => out.push_str(s),
+        Value::Bytes(b) => out.push_str(&base64::engine::general_purpose::STANDARD.encode(b)),
+        Value::Array(items) => {
+            out.push('[');
+            for (i, v) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                display_into(out, schema.and_then(|s| s.items.as_deref()), v);
+            }
+            out.push(']');
+        }
+        Value::Map(entries) => {
+            out.push('{');
+            for (i, (k, v)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                display_into(out, schema.and_then(|s| s.keys.as_deref()), k);
+                out.push('=');
+                display_into(out, schema.and_then(|s| s.items.as_deref()), v);
+            }
+            out.push('}');
+        }
+        Value::Struct(values) => {
+            // Connect's Struct.toString: fields with a null value are left out.
+            out.push_str("Struct{");
+            let mut first = true;
+            if let Some(schema) = schema {
+                for (f, v) in schema.fields.iter().zip(values) {
+                    if v.is_null() {
+                        continue;
+                    }
+                    if !first {
+                        out.push(',');
+                    }
+                    first = false;
+                    out.push_str(&f.name);
+                    out.push('=');
+                    display_into(out, Some(&f.schema), v);
+                }
+            }
+            out.push('}');
         }
     }
 }
@@ -130,6 +319,289 @@ fn write_schema(out: &mut Vec<u8>, schema: &Schema, field: Option<&str>) {
         write_str(out, field);
     }
     out.push(b'}');
+}
+
+/// Writes a value with its schema, or as schemaless data when it has none.
+pub fn write_data(out: &mut Vec<u8>, data: &Data) {
+    match &data.schema {
+        Some(schema) => write_value(out, schema, &data.value),
+        None => write_schemaless(out, &data.value),
+    }
+}
+
+/// Schemaless data as `convertToJson(null, value)` writes it: a map whose keys are all
+/// strings is an object, any other map a list of `[key, value]` pairs.
+pub fn write_schemaless(out: &mut Vec<u8>, value: &Value) {
+    match value {
+        Value::Array(items) => {
+            out.push(b'[');
+            for (i, item) in items.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                write_schemaless(out, item);
+            }
+            out.push(b']');
+        }
+        Value::Map(entries) => {
+            let string_keys = entries.iter().all(|(k, _)| k.as_str().is_some());
+            out.push(if string_keys { b'{' } else { b'[' });
+            for (i, (k, v)) in entries.iter().enumerate() {
+                if i > 0 {
+                    out.push(b',');
+                }
+                if string_keys {
+                    write_schemaless(out, k);
+                    out.push(b':');
+                    write_schemaless(out, v);
+                } else {
+                    out.push(b'[');
+                    write_schemaless(out, k);
+                    out.push(b',');
+                    write_schemaless(out, v);
+                    out.push(b']');
+                }
+            }
+            out.push(if string_keys { b'}' } else { b']' });
+        }
+        // A struct cannot be written without its schema; Connect refuses it too.
+        Value::Struct(_) => out.extend_from_slice(b"null"),
+        other => write_value(out, &SCHEMALESS, other),
+    }
+}
+
+static SCHEMALESS: LazyLock<Schema> = LazyLock::new(|| Schema::new(SchemaType::String));
+
+/// Parses a schema as JsonConverter's `asConnectSchema` does.
+pub fn parse_schema(json: &serde_json::Value) -> Result<Schema, ConvertError> {
+    let obj = json
+        .as_object()
+        .ok_or_else(|| ConvertError("Schema must be a JSON object".into()))?;
+    let ty_name = obj
+        .get("type")
+        .and_then(|t| t.as_str())
+        .ok_or_else(|| ConvertError("Schema must contain 'type' field".into()))?;
+    let ty = match ty_name {
+        "boolean" => SchemaType::Boolean,
+        "int8" => SchemaType::Int8,
+        "int16" => SchemaType::Int16,
+        "int32" => SchemaType::Int32,
+        "int64" => SchemaType::Int64,
+        "float" => SchemaType::Float32,
+        "double" => SchemaType::Float64,
+        "bytes" => SchemaType::Bytes,
+        "string" => SchemaType::String,
+        "array" => SchemaType::Array,
+        "map" => SchemaType::Map,
+        "struct" => SchemaType::Struct,
+        other => return Err(ConvertError(format!("Unknown schema type: {other}"))),
+    };
+    let mut schema = Schema::new(ty);
+    match ty {
+        SchemaType::Struct => {
+            let fields = obj
+                .get("fields")
+                .and_then(|f| f.as_array())
+                .ok_or_else(|| {
+                    ConvertError("Struct schema's \"fields\" argument is not an array.".into())
+                })?;
+            for f in fields {
+                let name = f.get("field").and_then(|n| n.as_str()).ok_or_else(|| {
+                    ConvertError("Struct schema's field name not specified properly".into())
+                })?;
+                schema = schema.field(name, parse_schema(f)?);
+            }
+        }
+        SchemaType::Array => {
+            let items = obj.get("items").ok_or_else(|| {
+                ConvertError("Array schema did not specify the element type".into())
+            })?;
+            schema.items = Some(Arc::new(parse_schema(items)?));
+        }
+        SchemaType::Map => {
+            let keys = obj
+                .get("keys")
+                .ok_or_else(|| ConvertError("Map schema did not specify the key type".into()))?;
+            let values = obj
+                .get("values")
+                .ok_or_else(|| ConvertError("Map schema did not specify the value type".into()))?;
+            schema.keys = Some(Arc::new(parse_schema(keys)?));
+            schema.items = Some(Arc::new(parse_schema(values)?));
+        }
+        _ => {}
+    }
+    schema.optional = obj.get("optional").and_then(|o| o.as_bool()) == Some(true);
+    schema.name = obj.get("name").and_then(|n| n.as_str()).map(str::to_owned);
+    schema.version = obj
+        .get("version")
+        .and_then(|v| v.as_i64())
+        .and_then(|v| i32::try_from(v).ok());
+    schema.doc = obj.get("doc").and_then(|d| d.as_str()).map(str::to_owned);
+    if let Some(params) = obj.get("parameters") {
+        let params = params
+            .as_object()
+            .ok_or_else(|| ConvertError("Schema parameters must be a JSON object".into()))?;
+        for (k, v) in params {
+            let v = v
+                .as_str()
+                .ok_or_else(|| ConvertError("Schema parameters must be strings".into()))?;
+            schema.parameters.push((k.clone(), v.to_owned()));
+        }
+    }
+    if let Some(default) = obj.get("default").filter(|d| !d.is_null()) {
+        schema.default = Some(to_connect(Some(&schema), default)?);
+    }
+    Ok(schema)
+}
+
+/// A JSON payload as Connect data (`convertToConnect`). Like Connect, numbers are not range
+/// checked against the integer type, and a missing required value is an error.
+pub fn to_connect(
+    schema: Option<&Schema>,
+    json: &serde_json::Value,
+) -> Result<Value, ConvertError> {
+    use serde_json::Value as J;
+    let Some(schema) = schema else {
+        return Ok(match json {
+            J::Null => Value::Null,
+            J::Bool(b) => Value::Boolean(*b),
+            J::Number(n) => match n.as_i64() {
+                Some(i) => Value::Int(i),
+                None => Value::Float64(n.as_f64().unwrap_or(0.0)),
+            },
+            J::String(s) => Value::String(s.clone()),
+            J::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|i| to_connect(None, i))
+                    .collect::<Result<_, _>>()?,
+            ),
+            J::Object(m) => Value::Map(
+                m.iter()
+                    .map(|(k, v)| Ok((Value::String(k.clone()), to_connect(None, v)?)))
+                    .collect::<Result<_, ConvertError>>()?,
+            ),
+        });
+    };
+    if json.is_null() {
+        if let Some(d) = &schema.default {
+            return Ok(d.clone());
+        }
+        if schema.optional {
+            return Ok(Value::Null);
+        }
+        return Err(ConvertError(format!(
+            "Invalid null value for required {} field",
+            schema.ty.json_name().to_uppercase()
+        )));
+    }
+    let int = || {
+        json.as_i64()
+            .or_else(|| json.as_f64().map(|f| f as i64))
+            .unwrap_or(0)
+    };
+    let float = || json.as_f64().unwrap_or(0.0);
+    Ok(match schema.ty {
+        SchemaType::Boolean => Value::Boolean(json.as_bool().unwrap_or(false)),
+        SchemaType::Int8 => Value::Int(int() as i8 as i64),
+        SchemaType::Int16 => Value::Int(int() as i16 as i64),
+        SchemaType::Int32 => Value::Int(int() as i32 as i64),
+        SchemaType::Int64 => Value::Int(int()),
+        SchemaType::Float32 => {
+            Value::Float32(java_number_or_special(json).map_or(float() as f32, |f| f as f32))
+        }
+        SchemaType::Float64 => Value::Float64(java_number_or_special(json).unwrap_or_else(float)),
+        SchemaType::String => match json.as_str() {
+            Some(s) => Value::String(s.to_owned()),
+            None => Value::Null,
+        },
+        SchemaType::Bytes => match json {
+            J::String(s) => Value::Bytes(
+                base64::engine::general_purpose::STANDARD
+                    .decode(s)
+                    .map_err(|e| ConvertError(format!("Invalid bytes field: {e}")))?,
+            ),
+            // Decimals may also arrive as numbers (decimal.format=NUMERIC).
+            J::Number(n) if schema.name.as_deref() == Some(crate::logical::DECIMAL) => {
+                let scale = crate::logical::decimal_scale(schema).unwrap_or(0);
+                Value::Bytes(
+                    crate::logical::decimal_from_text(&n.to_string(), scale).ok_or_else(|| {
+                        ConvertError(format!("Invalid decimal {n} for scale {scale}"))
+                    })?,
+                )
+            }
+            _ => return Err(ConvertError("Invalid bytes field".into())),
+        },
+        SchemaType::Array => {
+            let items = schema.items.as_deref();
+            Value::Array(
+                json.as_array()
+                    .map(|a| {
+                        a.iter()
+                            .map(|i| to_connect(items, i))
+                            .collect::<Result<_, _>>()
+                    })
+                    .transpose()?
+                    .unwrap_or_default(),
+            )
+        }
+        SchemaType::Map => {
+            let (keys, values) = (schema.keys.as_deref(), schema.items.as_deref());
+            match json {
+                J::Object(m) => Value::Map(
+                    m.iter()
+                        .map(|(k, v)| Ok((to_connect(keys, &J::String(k.clone()))?, to_connect(values, v)?)))
+                        .collect::<Result<_, ConvertError>>()?,
+                ),
+                J::Array(pairs) => Value::Map(
+                    pairs
+                        .iter()
+                        .map(|p| match p.as_array().map(Vec::as_slice) {
+                            Some([k, v]) => Ok((to_connect(keys, k)?, to_connect(values, v)?)),
+                            _ => Err(ConvertError("Found invalid map entry instead of array tuple".into())),
+                        })
+                        .collect::<Result<_, _>>()?,
+                ),
+                _ => return Err(ConvertError("Maps with non-string fields should be encoded as JSON array of tuples, but found ".to_owned() + json_type(json))),
+            }
+        }
+        SchemaType::Struct => {
+            let J::Object(m) = json else {
+                return Err(ConvertError(format!(
+                    "Structs should be encoded as JSON objects, but found {}",
+                    json_type(json)
+                )));
+            };
+            Value::Struct(
+                schema
+                    .fields
+                    .iter()
+                    .map(|f| to_connect(Some(&f.schema), m.get(&f.name).unwrap_or(&J::Null)))
+                    .collect::<Result<_, _>>()?,
+            )
+        }
+    })
+}
+
+// Jackson writes NaN and infinities as strings; read them back the same way.
+fn java_number_or_special(json: &serde_json::Value) -> Option<f64> {
+    match json.as_str()? {
+        "NaN" => Some(f64::NAN),
+        "Infinity" => Some(f64::INFINITY),
+        "-Infinity" => Some(f64::NEG_INFINITY),
+        _ => None,
+    }
+}
+
+fn json_type(json: &serde_json::Value) -> &'static str {
+    match json {
+        serde_json::Value::Null => "NULL",
+        serde_json::Value::Bool(_) => "BOOLEAN",
+        serde_json::Value::Number(_) => "NUMBER",
+        serde_json::Value::String(_) => "STRING",
+        serde_json::Value::Array(_) => "ARRAY",
+        serde_json::Value::Object(_) => "OBJECT",
+    }
 }
 
 /// Writes a value as JsonConverter's `convertToJson` does for this schema.
@@ -438,7 +910,7 @@ mod tests {
         let conv = JsonConverter::default();
         let k = conv
             .serialize(Some(&Data {
-                schema: key,
+                schema: Some(key),
                 value: Value::Struct(vec![Value::Int(7)]),
             }))
             .unwrap();
@@ -450,7 +922,7 @@ mod tests {
             schemas_enable: false,
         }
         .serialize(Some(&Data {
-            schema: value.clone(),
+            schema: Some(value.clone()),
             value: Value::Struct(vec![
                 Value::Int(1),
                 Value::Bytes(vec![0x6e]),
@@ -467,5 +939,94 @@ mod tests {
             r#"{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"},{"type":"bytes","optional":true,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"2","connect.decimal.precision":"3"},"field":"price"},{"type":"array","items":{"type":"string","optional":true},"optional":true,"field":"tags"}],"optional":true,"name":"srv.public.t.Value"}"#
         );
         assert_eq!(conv.serialize(None), None);
+    }
+
+    #[test]
+    fn to_connect_data_round_trips_with_and_without_schemas() {
+        let conv = JsonConverter::default();
+        let text = r#"{"schema":{"type":"struct","fields":[{"type":"int32","optional":false,"field":"id"},{"type":"bytes","optional":true,"name":"org.apache.kafka.connect.data.Decimal","version":1,"parameters":{"scale":"2"},"field":"price"},{"type":"map","keys":{"type":"string","optional":false},"values":{"type":"int64","optional":true},"optional":true,"field":"m"},{"type":"double","optional":true,"field":"d"}],"optional":true,"name":"t.Value"},"payload":{"id":7,"price":"bg==","m":{"a":1,"b":null},"d":"NaN"}}"#;
+        let data = conv.deserialize(Some(text.as_bytes())).unwrap().unwrap();
+        let schema = data.schema.clone().unwrap();
+        assert_eq!(
+            schema.fields[1].schema.parameters,
+            vec![("scale".to_string(), "2".to_string())]
+        );
+        match &data.value {
+            Value::Struct(v) => {
+                assert_eq!(v[0], Value::Int(7));
+                assert_eq!(v[1], Value::Bytes(vec![0x6e]));
+                assert!(matches!(v[3], Value::Float64(f) if f.is_nan()));
+            }
+            other => panic!("{other:?}"),
+        }
+        // What comes back out is the same text, byte for byte.
+        assert_eq!(
+            String::from_utf8(conv.serialize(Some(&data)).unwrap()).unwrap(),
+            text
+        );
+
+        let plain = JsonConverter {
+            schemas_enable: false,
+        };
+        let data = plain
+            .deserialize(Some(br#"{"a":1,"b":[1.5,"x",null],"c":{"d":true}}"#))
+            .unwrap()
+            .unwrap();
+        assert!(data.schema.is_none());
+        assert_eq!(
+            String::from_utf8(plain.serialize(Some(&data)).unwrap()).unwrap(),
+            r#"{"a":1,"b":[1.5,"x",null],"c":{"d":true}}"#
+        );
+        assert_eq!(plain.deserialize(None).unwrap(), None);
+        let with_null_schema = conv.serialize(Some(&data)).unwrap();
+        assert!(String::from_utf8(with_null_schema)
+            .unwrap()
+            .starts_with(r#"{"schema":null,"payload":{"a":1"#));
+    }
+
+    #[test]
+    fn to_connect_data_errors_like_connect() {
+        let conv = JsonConverter::default();
+        let err = conv.deserialize(Some(br#"{"a":1}"#)).unwrap_err();
+        assert!(
+            err.0.contains("requires \"schema\" and \"payload\" fields"),
+            "{err}"
+        );
+        let err = conv
+            .deserialize(Some(
+                br#"{"schema":{"type":"int32","optional":false},"payload":null}"#,
+            ))
+            .unwrap_err();
+        assert_eq!(err.0, "Invalid null value for required INT32 field");
+        let err = conv.deserialize(Some(b"{not json")).unwrap_err();
+        assert!(err.0.contains("serialization error"), "{err}");
+        let err = conv
+            .deserialize(Some(
+                br#"{"schema":{"type":"struct","fields":[],"optional":false},"payload":[1]}"#,
+            ))
+            .unwrap_err();
+        assert_eq!(
+            err.0,
+            "Structs should be encoded as JSON objects, but found ARRAY"
+        );
+    }
+
+    #[test]
+    fn structs_display_as_java_to_string() {
+        let schema = Schema::structure()
+            .field("id", Schema::new(SchemaType::Int32))
+            .field("name", Schema::new(SchemaType::String).optional())
+            .field("gone", Schema::new(SchemaType::String).optional())
+            .field("f", Schema::new(SchemaType::Float64));
+        let v = Value::Struct(vec![
+            Value::Int(1),
+            "x".into(),
+            Value::Null,
+            Value::Float64(2.0),
+        ]);
+        assert_eq!(
+            display_value(Some(&schema), &v),
+            "Struct{id=1,name=x,f=2.0}"
+        );
     }
 }

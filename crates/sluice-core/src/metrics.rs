@@ -8,6 +8,16 @@ pub const EVENTS_SEEN: &str = "sluice_source_total_number_of_events_seen";
 pub const RECORDS_WRITTEN: &str = "sluice_sink_records_written_total";
 /// Counter: events the source read but did not emit (`skipped.operations`, unknown tables).
 pub const EVENTS_FILTERED: &str = "sluice_source_number_of_events_filtered";
+/// Counter: records that failed conversion, a transform or the sink (Connect's `total-record-errors`).
+pub const RECORD_ERRORS: &str = "sluice_task_total_record_errors";
+/// Counter: failed records skipped under `errors.tolerance=all` (Connect's `total-records-skipped`).
+pub const RECORDS_SKIPPED: &str = "sluice_task_total_records_skipped";
+/// Counter: failed records logged (`errors.log.enable`, Connect's `total-errors-logged`).
+pub const ERRORS_LOGGED: &str = "sluice_task_total_errors_logged";
+/// Counter: records written to the dead letter queue (Connect's `deadletterqueue-produce-requests`).
+pub const DLQ_PRODUCE_REQUESTS: &str = "sluice_task_deadletterqueue_produce_requests";
+/// Counter: transient failures retried (the task stayed RUNNING).
+pub const RETRIES: &str = "sluice_task_retries_total";
 /// Counter: task failures.
 pub const ERRORS: &str = "sluice_task_errors_total";
 /// Histogram: records per batch.

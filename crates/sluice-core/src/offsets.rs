@@ -75,13 +75,10 @@ impl OffsetStore {
             .map(|o| o.offset))
     }
 
-    /// Durably replaces the offset of `offset.partition`, keeping the other partitions.
-    pub fn commit(&self, connector: &str, offset: &SourceOffset) -> Result<(), OffsetError> {
+    /// Durably replaces the offsets of these partitions, keeping the other partitions.
+    pub fn commit(&self, connector: &str, offsets: &[SourceOffset]) -> Result<(), OffsetError> {
         let mut all = self.load(connector)?;
-        match all.iter_mut().find(|o| o.partition == offset.partition) {
-            Some(o) => o.offset = offset.offset.clone(),
-            None => all.push(offset.clone()),
-        }
+        crate::record::merge_offsets(&mut all, offsets.iter().cloned());
         self.write(connector, &all)
     }
 
@@ -149,29 +146,29 @@ mod tests {
         store
             .commit(
                 "c1",
-                &SourceOffset {
+                &[SourceOffset {
                     partition: p.clone(),
                     offset: json!({"lsn": 1}),
-                },
+                }],
             )
             .unwrap();
         store
             .commit(
                 "c1",
-                &SourceOffset {
+                &[SourceOffset {
                     partition: p.clone(),
                     offset: json!({"lsn": 2}),
-                },
+                }],
             )
             .unwrap();
         let other = json!({"server": "x"});
         store
             .commit(
                 "c1",
-                &SourceOffset {
+                &[SourceOffset {
                     partition: other.clone(),
                     offset: json!({"lsn": 9}),
-                },
+                }],
             )
             .unwrap();
         let reopened = OffsetStore::open(dir.path()).unwrap();

@@ -1,11 +1,11 @@
-//! The seams between connectors and the one loop that drives them:
-//! poll source → convert → write to sink → flush (durable) → commit offset → ack source.
+//! The one loop that drives every connector, source or sink:
+//! poll source → transform → write to sink → flush (durable) → commit offsets → ack source.
 //! The order is the durability argument: an offset is stored, and the source told it may
-//! forget (e.g. the slot's flushed LSN), only after every record before it is durable.
+//! forget (the slot's flushed LSN, a consumer position), only after every record before it is
+//! durable. A source connector's sink is a topic; a sink connector's source is a topic reader.
 
 use std::collections::BTreeSet;
 use std::future::Future;
-use std::io::Write;
 use std::pin::Pin;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -14,169 +14,123 @@ use std::time::Instant;
 use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
 
-use crate::json::JsonConverter;
+use crate::error::{ConnectorError, ErrorKind};
 use crate::metrics as m;
 use crate::offsets::OffsetStore;
-use crate::record::{
-    Json, ProducerRecord, RecordPosition, SourceBatch, SourceOffset, SourceRecord,
+use crate::record::{merge_offsets, Json, Record, SourceBatch, SourceOffset, Unconverted};
+use crate::sink::Sink;
+use crate::tolerance::{
+    dlq_record, Coordinates, ErrorPolicy, RecordFailure, Stage, Tolerance, CONNECT_EXCEPTION,
+    DATA_EXCEPTION,
 };
-use crate::topics::{encode_line, LocalTopics, TopicError};
+use crate::transform::TransformChain;
 
-pub type BoxError = Box<dyn std::error::Error + Send + Sync>;
-
-/// Resolves once the records written before it was made are durable (`Sink::start_flush`).
-pub type Durable = Pin<Box<dyn Future<Output = Result<(), BoxError>> + Send>>;
-
-/// A source connector task.
+/// A source connector task, or a sink connector's topic reader.
 pub trait Source: Send {
     /// Waits for the next records, returning within about a second even when there are
     /// none (possibly an empty batch), so the driver can react to pause and stop.
-    fn poll(&mut self) -> impl Future<Output = Result<SourceBatch, BoxError>> + Send;
-    /// Everything up to `offset` is durable downstream; the source may release it.
+    fn poll(&mut self) -> impl Future<Output = Result<SourceBatch, ConnectorError>> + Send;
+    /// Everything up to these offsets (one per source partition) is durable downstream and
+    /// stored; the source may release it.
     fn commit(
         &mut self,
-        offset: &SourceOffset,
-    ) -> impl Future<Output = Result<(), BoxError>> + Send;
+        offsets: &[SourceOffset],
+    ) -> impl Future<Output = Result<(), ConnectorError>> + Send;
 }
 
-/// Where a connector's source offsets are kept (a file in the data dir, or Connect's
-/// `connect-offsets` topic). `commit` returns only once the offset is durable.
+/// Where a connector's offsets are kept (a file in the data dir, Connect's `connect-offsets`
+/// topic, a consumer group). `commit` returns only once the offsets are durable.
 pub trait OffsetBackend: Send + Sync {
     fn get(
         &self,
         connector: &str,
         partition: &Json,
-    ) -> impl Future<Output = Result<Option<Json>, BoxError>> + Send;
+    ) -> impl Future<Output = Result<Option<Json>, ConnectorError>> + Send;
     fn commit(
         &self,
         connector: &str,
-        offset: &SourceOffset,
-    ) -> impl Future<Output = Result<(), BoxError>> + Send;
+        offsets: &[SourceOffset],
+    ) -> impl Future<Output = Result<(), ConnectorError>> + Send;
     /// Every stored offset of a connector (Connect's `GET /connectors/{name}/offsets`).
     fn list(
         &self,
         connector: &str,
-    ) -> impl Future<Output = Result<Vec<SourceOffset>, BoxError>> + Send;
+    ) -> impl Future<Output = Result<Vec<SourceOffset>, ConnectorError>> + Send;
     /// Forgets every offset of a connector.
-    fn clear(&self, connector: &str) -> impl Future<Output = Result<(), BoxError>> + Send;
+    fn clear(&self, connector: &str) -> impl Future<Output = Result<(), ConnectorError>> + Send;
+}
+
+fn offset_error(e: crate::offsets::OffsetError) -> ConnectorError {
+    match &e {
+        crate::offsets::OffsetError::Io { source, .. } if crate::error::io_is_transient(source) => {
+            ConnectorError::transient(e)
+        }
+        _ => ConnectorError::permanent(e),
+    }
 }
 
 impl OffsetBackend for OffsetStore {
-    async fn get(&self, connector: &str, partition: &Json) -> Result<Option<Json>, BoxError> {
+    async fn get(&self, connector: &str, partition: &Json) -> Result<Option<Json>, ConnectorError> {
         tokio::task::block_in_place(|| OffsetStore::get(self, connector, partition))
-            .map_err(Into::into)
+            .map_err(offset_error)
     }
 
-    async fn commit(&self, connector: &str, offset: &SourceOffset) -> Result<(), BoxError> {
-        tokio::task::block_in_place(|| OffsetStore::commit(self, connector, offset))
-            .map_err(Into::into)
+    async fn commit(
+        &self,
+        connector: &str,
+        offsets: &[SourceOffset],
+    ) -> Result<(), ConnectorError> {
+        tokio::task::block_in_place(|| OffsetStore::commit(self, connector, offsets))
+            .map_err(offset_error)
     }
 
-    async fn list(&self, connector: &str) -> Result<Vec<SourceOffset>, BoxError> {
-        tokio::task::block_in_place(|| self.load(connector)).map_err(Into::into)
+    async fn list(&self, connector: &str) -> Result<Vec<SourceOffset>, ConnectorError> {
+        tokio::task::block_in_place(|| self.load(connector)).map_err(offset_error)
     }
 
-    async fn clear(&self, connector: &str) -> Result<(), BoxError> {
-        tokio::task::block_in_place(|| OffsetStore::clear(self, connector)).map_err(Into::into)
-    }
-}
-
-/// A destination for converted records. `write` may buffer; `flush` returns only once every
-/// record written so far is durable (fsynced, or acknowledged by all in-sync replicas).
-pub trait Sink: Send {
-    fn write(
-        &mut self,
-        records: &[ProducerRecord],
-    ) -> impl Future<Output = Result<Vec<RecordPosition>, BoxError>> + Send;
-    fn flush(&mut self) -> impl Future<Output = Result<(), BoxError>> + Send;
-
-    /// Starts making everything written so far durable and returns what resolves once it is,
-    /// so that writing can go on meanwhile. By default: flushes now.
-    fn start_flush(&mut self) -> impl Future<Output = Result<Durable, BoxError>> + Send {
-        async move {
-            self.flush().await?;
-            Ok(Box::pin(std::future::ready(Ok(()))) as Durable)
-        }
-    }
-
-    /// Converts and writes records. Sinks that can encode straight into their own buffers
-    /// override this and skip the intermediate key and value bytes.
-    fn write_source(
-        &mut self,
-        records: &[SourceRecord],
-        key: JsonConverter,
-        value: JsonConverter,
-    ) -> impl Future<Output = Result<Vec<RecordPosition>, BoxError>> + Send {
-        let converted: Vec<ProducerRecord> =
-            records.iter().map(|r| convert(r, key, value)).collect();
-        async move { self.write(&converted).await }
-    }
-}
-
-impl Sink for LocalTopics {
-    async fn write(&mut self, records: &[ProducerRecord]) -> Result<Vec<RecordPosition>, BoxError> {
-        tokio::task::block_in_place(|| {
-            records
-                .iter()
-                .map(|r| self.append(r))
-                .collect::<Result<Vec<_>, TopicError>>()
-        })
-        .map_err(Into::into)
-    }
-
-    async fn flush(&mut self) -> Result<(), BoxError> {
-        tokio::task::block_in_place(|| self.sync()).map_err(Into::into)
-    }
-
-    async fn start_flush(&mut self) -> Result<Durable, BoxError> {
-        let pending = tokio::task::block_in_place(|| self.start_sync())?;
-        // fsync on a blocking thread: appending goes on meanwhile.
-        Ok(Box::pin(async move {
-            match tokio::task::spawn_blocking(move || pending.wait()).await {
-                Ok(synced) => synced.map_err(Into::into),
-                Err(e) => Err(format!("fsync of local topics failed: {e}").into()),
-            }
-        }))
-    }
-
-    async fn write_source(
-        &mut self,
-        records: &[SourceRecord],
-        key: JsonConverter,
-        value: JsonConverter,
-    ) -> Result<Vec<RecordPosition>, BoxError> {
-        tokio::task::block_in_place(|| {
-            records
-                .iter()
-                .map(|r| self.append_converted(r, &key, &value))
-                .collect::<Result<Vec<_>, TopicError>>()
-        })
-        .map_err(Into::into)
+    async fn clear(&self, connector: &str) -> Result<(), ConnectorError> {
+        tokio::task::block_in_place(|| OffsetStore::clear(self, connector)).map_err(offset_error)
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum PipelineError {
     #[error("source: {0}")]
-    Source(BoxError),
+    Source(ConnectorError),
     #[error("sink: {0}")]
-    Sink(BoxError),
+    Sink(ConnectorError),
     #[error("offsets: {0}")]
-    Offsets(BoxError),
+    Offsets(ConnectorError),
+    #[error("dead letter queue: {0}")]
+    DeadLetterQueue(ConnectorError),
+    #[error("{0}")]
+    Record(RecordFailure),
+}
+
+impl PipelineError {
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            PipelineError::Source(e)
+            | PipelineError::Sink(e)
+            | PipelineError::Offsets(e)
+            | PipelineError::DeadLetterQueue(e) => e.kind,
+            PipelineError::Record(_) => ErrorKind::Permanent,
+        }
+    }
 }
 
 /// Connector-level settings the driver needs.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct PipelineOptions {
     pub connector: String,
-    pub key_converter: JsonConverter,
-    pub value_converter: JsonConverter,
-    /// Also print every record as one JSON line on stdout (`--stdout`).
-    pub stdout: bool,
     pub stats: Arc<TaskStats>,
     /// Under a backlog, how often the sink is made durable and the offset committed (Connect's
     /// `offset.flush.interval.ms`); a source that caught up is flushed at once.
     pub flush_interval: std::time::Duration,
+    pub transforms: Arc<TransformChain>,
+    pub errors: ErrorPolicy,
+    /// The sink's class, named when a record fails in it.
+    pub sink_class: String,
 }
 
 /// What the worker asks of a running task.
@@ -192,7 +146,7 @@ pub enum TaskControl {
 /// What a running task reports to the REST API (counters go to `metrics`).
 #[derive(Debug, Default)]
 pub struct TaskStats {
-    /// Topics this connector has written to (Connect's `/connectors/{name}/topics`).
+    /// Topics this connector has written to or read from (Connect's `/connectors/{name}/topics`).
     pub topics: Mutex<BTreeSet<String>>,
     /// The driver is paused: it has made everything durable and polls no more.
     pub paused: AtomicBool,
@@ -209,47 +163,50 @@ impl TaskStats {
     }
 }
 
-pub fn convert(record: &SourceRecord, key: JsonConverter, value: JsonConverter) -> ProducerRecord {
-    ProducerRecord {
-        topic: record.topic.clone(),
-        key: key.serialize(record.key.as_ref()),
-        value: value.serialize(record.value.as_ref()),
-        timestamp_ms: record.timestamp_ms,
-        headers: record.headers.clone(),
-    }
-}
-
 /// Runs one connector until `control` says Stop or a side fails; while it says Pause the
 /// source is not polled. Everything written is durable and committed when this returns `Ok`.
+/// `dlq`, when given, receives the records the error policy sends to the dead letter queue;
+/// it is made durable together with the sink.
 ///
-/// Two stages: this task polls the source; a sink task converts, writes, makes the sink
-/// durable and stores offsets, so polling overlaps encoding, writing and fsync.
-pub async fn run<S: Source, K: Sink + 'static, O: OffsetBackend + 'static>(
+/// Two stages: this task polls the source; a sink stage transforms, writes, makes the sink
+/// durable and stores offsets, so polling overlaps transforming, encoding, writing and fsync.
+pub async fn run<S, K, D, O>(
     opts: PipelineOptions,
     source: &mut S,
     sink: K,
+    dlq: Option<D>,
     offsets: Arc<O>,
     control: watch::Receiver<TaskControl>,
-) -> Result<(), PipelineError> {
+) -> Result<(), PipelineError>
+where
+    S: Source,
+    K: Sink + 'static,
+    D: Sink + 'static,
+    O: OffsetBackend + 'static,
+{
     let (tx, rx) = mpsc::channel(IN_FLIGHT);
     let (acks_tx, acks) = mpsc::unbounded_channel();
     // Its own thread: as a task it would mostly run on the driver's worker (tokio runs a
     // woken task on the waker's thread), and the stages would take turns instead of overlapping.
     let runtime = tokio::runtime::Handle::current();
-    let stage_opts = opts.clone();
-    let task = tokio::task::spawn_blocking(move || {
-        runtime.block_on(sink_stage(stage_opts, sink, offsets, rx, acks_tx))
-    });
-    let mut stage = SinkStage {
+    let stage = SinkStage {
+        opts: opts.clone(),
+        label: [("connector", opts.connector.clone())],
+        sink,
+        dlq,
+    };
+    let task =
+        tokio::task::spawn_blocking(move || runtime.block_on(stage.run(offsets, rx, acks_tx)));
+    let mut handle = StageHandle {
         tx,
         acks,
         unacked: 0,
         task: Some(task),
     };
-    let result = drive(&opts, source, &mut stage, control).await;
+    let result = drive(&opts, source, &mut handle, control).await;
     // The stage ends once it has handled everything sent before the channel closed.
-    drop(stage.tx);
-    match stage.task {
+    drop(handle.tx);
+    match handle.task {
         Some(task) => match task.await {
             Ok(Err(e)) if result.is_ok() => Err(e),
             _ => result,
@@ -265,11 +222,11 @@ const IN_FLIGHT: usize = 4;
 async fn drive<S: Source>(
     opts: &PipelineOptions,
     source: &mut S,
-    stage: &mut SinkStage,
+    stage: &mut StageHandle,
     mut control: watch::Receiver<TaskControl>,
 ) -> Result<(), PipelineError> {
     let label = [("connector", opts.connector.clone())];
-    // The newest offset not yet sent for commit, with the source time it covers.
+    // The newest offsets not yet sent for commit, with the source time they cover.
     let mut pending: Option<Commit> = None;
     let mut last_commit = Instant::now();
     loop {
@@ -278,7 +235,7 @@ async fn drive<S: Source>(
         if now != TaskControl::Run {
             // Whatever was written before a stop or pause becomes durable and committed.
             if let Some(commit) = pending.take() {
-                stage.send(Vec::new(), Some(commit)).await?;
+                stage.send(ToSink::default(), Some(commit)).await?;
             }
             stage.take_acks(source, true).await?;
         }
@@ -302,46 +259,69 @@ async fn drive<S: Source>(
             metrics::counter!(m::EVENTS_SEEN, &label).increment(batch.records.len() as u64);
             metrics::histogram!(m::BATCH_SIZE, &label).record(batch.records.len() as f64);
         }
-        if let Some(offset) = batch.offset {
-            pending = Some(Commit {
-                offset,
-                source_ts_ms: batch.source_ts_ms,
-            });
+        let SourceBatch {
+            records,
+            unconverted,
+            offsets,
+            source_ts_ms,
+            caught_up,
+        } = batch;
+        if !offsets.is_empty() {
+            let commit = pending.get_or_insert_with(Commit::default);
+            merge_offsets(&mut commit.offsets, offsets);
+            commit.source_ts_ms = source_ts_ms.or(commit.source_ts_ms);
         }
         // A source that caught up is made durable at once; under a backlog, by interval.
-        let due = batch.caught_up || last_commit.elapsed() >= opts.flush_interval;
+        let due = caught_up || last_commit.elapsed() >= opts.flush_interval;
         let commit = if due { pending.take() } else { None };
         if commit.is_some() {
             last_commit = Instant::now();
         }
-        if !batch.records.is_empty() || commit.is_some() {
-            stage.send(batch.records, commit).await?;
+        if !records.is_empty() || !unconverted.is_empty() || commit.is_some() {
+            stage
+                .send(
+                    ToSink {
+                        records,
+                        unconverted,
+                    },
+                    commit,
+                )
+                .await?;
         }
     }
 }
 
-/// An offset to commit once every record sent before it is durable.
+/// Offsets to commit once every record sent before them is durable.
+#[derive(Default)]
 struct Commit {
-    offset: SourceOffset,
+    offsets: Vec<SourceOffset>,
     source_ts_ms: Option<i64>,
 }
 
-/// One poll's records, and the offset to commit after them.
-struct ToSink {
-    records: Vec<SourceRecord>,
-    commit: Option<Commit>,
+impl Commit {
+    fn merge(&mut self, newer: Commit) {
+        merge_offsets(&mut self.offsets, newer.offsets);
+        self.source_ts_ms = newer.source_ts_ms.or(self.source_ts_ms);
+    }
 }
 
-/// What the sink stage made durable: the newest offset, and how many commits it covers.
+/// One poll's records.
+#[derive(Default)]
+struct ToSink {
+    records: Vec<Record>,
+    unconverted: Vec<Unconverted>,
+}
+
+/// What the sink stage made durable: the offsets, and how many commits they cover.
 struct Ack {
-    offset: SourceOffset,
+    offsets: Vec<SourceOffset>,
     commits: usize,
 }
 
 /// The driver's handle on the sink stage. The stage stops at its first error, which the
 /// driver then reads from the task's result.
-struct SinkStage {
-    tx: mpsc::Sender<ToSink>,
+struct StageHandle {
+    tx: mpsc::Sender<(ToSink, Option<Commit>)>,
     acks: mpsc::UnboundedReceiver<Ack>,
     /// Commits sent and not yet acknowledged.
     unacked: usize,
@@ -349,28 +329,24 @@ struct SinkStage {
     task: Option<JoinHandle<Result<(), PipelineError>>>,
 }
 
-impl SinkStage {
-    async fn send(
-        &mut self,
-        records: Vec<SourceRecord>,
-        commit: Option<Commit>,
-    ) -> Result<(), PipelineError> {
+impl StageHandle {
+    async fn send(&mut self, msg: ToSink, commit: Option<Commit>) -> Result<(), PipelineError> {
         let commits = usize::from(commit.is_some());
-        if self.tx.send(ToSink { records, commit }).await.is_err() {
+        if self.tx.send((msg, commit)).await.is_err() {
             return Err(self.failure().await);
         }
         self.unacked += commits;
         Ok(())
     }
 
-    /// Tells the source the newest offset the stage made durable; with `all`, first waits
+    /// Tells the source the newest offsets the stage made durable; with `all`, first waits
     /// until every commit sent has been.
     async fn take_acks<S: Source>(
         &mut self,
         source: &mut S,
         all: bool,
     ) -> Result<(), PipelineError> {
-        let mut newest = None;
+        let mut newest: Vec<SourceOffset> = Vec::new();
         loop {
             let ack = if all && self.unacked > 0 {
                 match self.acks.recv().await {
@@ -380,15 +356,20 @@ impl SinkStage {
             } else {
                 match self.acks.try_recv() {
                     Ok(ack) => ack,
-                    Err(_) => break,
+                    Err(mpsc::error::TryRecvError::Empty) => break,
+                    // The stage ended on its own: it failed, and the driver must not go on
+                    // polling a source whose records nothing would write.
+                    Err(mpsc::error::TryRecvError::Disconnected) => {
+                        return Err(self.failure().await)
+                    }
                 }
             };
             self.unacked -= ack.commits;
-            newest = Some(ack.offset);
+            merge_offsets(&mut newest, ack.offsets);
         }
-        if let Some(offset) = newest {
+        if !newest.is_empty() {
             source
-                .commit(&offset)
+                .commit(&newest)
                 .await
                 .map_err(PipelineError::Source)?;
         }
@@ -396,89 +377,233 @@ impl SinkStage {
     }
 
     async fn failure(&mut self) -> PipelineError {
+        let ended = || PipelineError::Sink(ConnectorError::permanent("the sink stage ended early"));
         let Some(task) = self.task.take() else {
-            return PipelineError::Sink("the sink stage ended early".into());
+            return ended();
         };
         match task.await {
             Ok(Err(e)) => e,
-            Ok(Ok(())) => PipelineError::Sink("the sink stage ended early".into()),
-            Err(e) => PipelineError::Sink(format!("the sink stage failed: {e}").into()),
+            Ok(Ok(())) => ended(),
+            Err(e) => PipelineError::Sink(ConnectorError::permanent(format!(
+                "the sink stage failed: {e}"
+            ))),
         }
     }
 }
 
-/// Converts and writes batches, and commits: sink durable → offset stored → acknowledged to
-/// the driver (which tells the source), in this order or not at all. One commit is in flight
-/// at a time and writing goes on meanwhile (a Kafka sink waits for its deliveries without
-/// stopping to produce); commits arriving meanwhile are grouped into the next one.
-async fn sink_stage<K: Sink, O: OffsetBackend + 'static>(
+type BothDurable = Pin<Box<dyn Future<Output = Result<(), PipelineError>> + Send>>;
+
+type CommitInFlight = Pin<Box<dyn Future<Output = Result<(Commit, usize), PipelineError>> + Send>>;
+
+/// Transforms and writes batches, and commits: sink (and dead letter queue) durable → offsets
+/// stored → acknowledged to the driver (which tells the source), in this order or not at all.
+/// One commit is in flight at a time and writing goes on meanwhile (a Kafka sink waits for
+/// its deliveries without stopping to produce); commits arriving meanwhile are grouped.
+struct SinkStage<K, D> {
     opts: PipelineOptions,
-    mut sink: K,
-    offsets: Arc<O>,
-    mut rx: mpsc::Receiver<ToSink>,
-    acks: mpsc::UnboundedSender<Ack>,
-) -> Result<(), PipelineError> {
-    let label = [("connector", opts.connector.clone())];
-    let mut line = Vec::new();
-    let mut in_flight: Option<CommitInFlight> = None;
-    // The newest commit not started yet, and how many commits it stands for.
-    let mut next: Option<(Commit, usize)> = None;
-    let mut open = true;
-    loop {
-        if in_flight.is_none() {
-            if let Some((mut commit, mut commits)) = next.take() {
-                // What already queued up shares this flush (a bounded number, so a fast source
-                // cannot postpone it forever).
-                for _ in 0..IN_FLIGHT {
-                    let Ok(msg) = rx.try_recv() else { break };
-                    if let Some(newer) = write(&opts, &label, &mut sink, msg, &mut line).await? {
-                        commit = newer;
-                        commits += 1;
+    label: [(&'static str, String); 1],
+    sink: K,
+    dlq: Option<D>,
+}
+
+impl<K: Sink, D: Sink> SinkStage<K, D> {
+    async fn run<O: OffsetBackend + 'static>(
+        mut self,
+        offsets: Arc<O>,
+        mut rx: mpsc::Receiver<(ToSink, Option<Commit>)>,
+        acks: mpsc::UnboundedSender<Ack>,
+    ) -> Result<(), PipelineError> {
+        let mut in_flight: Option<CommitInFlight> = None;
+        // The newest commit not started yet, and how many commits it stands for.
+        let mut next: Option<(Commit, usize)> = None;
+        let mut open = true;
+        loop {
+            if in_flight.is_none() {
+                if let Some((mut commit, mut commits)) = next.take() {
+                    // What already queued up shares this flush (a bounded number, so a fast
+                    // source cannot postpone it forever).
+                    for _ in 0..IN_FLIGHT {
+                        let Ok((msg, newer)) = rx.try_recv() else {
+                            break;
+                        };
+                        self.write(msg).await?;
+                        if let Some(newer) = newer {
+                            commit.merge(newer);
+                            commits += 1;
+                        }
                     }
+                    let durable = self.start_flush().await?;
+                    let offsets = offsets.clone();
+                    let connector = self.opts.connector.clone();
+                    in_flight = Some(Box::pin(async move {
+                        durable.await?;
+                        offsets
+                            .commit(&connector, &commit.offsets)
+                            .await
+                            .map_err(PipelineError::Offsets)?;
+                        Ok((commit, commits))
+                    }));
                 }
-                let durable = sink.start_flush().await.map_err(PipelineError::Sink)?;
-                let offsets = offsets.clone();
-                let connector = opts.connector.clone();
-                in_flight = Some(Box::pin(async move {
-                    durable.await.map_err(PipelineError::Sink)?;
-                    offsets
-                        .commit(&connector, &commit.offset)
-                        .await
-                        .map_err(PipelineError::Offsets)?;
-                    Ok((commit, commits))
-                }));
+            }
+            if !open && in_flight.is_none() {
+                // Records sent without an offset are made durable too before the task ends.
+                if let Some(dlq) = &mut self.dlq {
+                    dlq.flush().await.map_err(PipelineError::DeadLetterQueue)?;
+                }
+                return self.sink.flush().await.map_err(PipelineError::Sink);
+            }
+            tokio::select! {
+                biased;
+                done = finished(&mut in_flight) => {
+                    in_flight = None;
+                    let (commit, commits) = done?;
+                    metrics::counter!(m::OFFSET_COMMITS, &self.label).increment(1);
+                    if let Some(ts) = commit.source_ts_ms {
+                        let behind = now_ms().saturating_sub(ts).max(0);
+                        metrics::gauge!(m::MS_BEHIND_SOURCE, &self.label).set(behind as f64);
+                    }
+                    // A closed channel means the driver has stopped; nothing is waiting for this.
+                    let _ = acks.send(Ack { offsets: commit.offsets, commits });
+                }
+                msg = rx.recv(), if open => match msg {
+                    None => open = false,
+                    Some((msg, commit)) => {
+                        self.write(msg).await?;
+                        if let Some(commit) = commit {
+                            next = Some(match next.take() {
+                                Some((mut older, n)) => {
+                                    older.merge(commit);
+                                    (older, n + 1)
+                                }
+                                None => (commit, 1),
+                            });
+                        }
+                    }
+                },
             }
         }
-        if !open && in_flight.is_none() {
-            // Records sent without an offset are made durable too before the task ends.
-            return sink.flush().await.map_err(PipelineError::Sink);
-        }
-        tokio::select! {
-            biased;
-            done = finished(&mut in_flight) => {
-                in_flight = None;
-                let (commit, commits) = done?;
-                metrics::counter!(m::OFFSET_COMMITS, &label).increment(1);
-                if let Some(ts) = commit.source_ts_ms {
-                    let behind = now_ms().saturating_sub(ts).max(0);
-                    metrics::gauge!(m::MS_BEHIND_SOURCE, &label).set(behind as f64);
-                }
-                // A closed channel means the driver has stopped; nothing is waiting for this.
-                let _ = acks.send(Ack {
-                    offset: commit.offset,
-                    commits,
-                });
+    }
+
+    /// Starts making the sink and the dead letter queue durable.
+    async fn start_flush(&mut self) -> Result<BothDurable, PipelineError> {
+        let sink = self.sink.start_flush().await.map_err(PipelineError::Sink)?;
+        let dlq = match &mut self.dlq {
+            Some(d) => Some(
+                d.start_flush()
+                    .await
+                    .map_err(PipelineError::DeadLetterQueue)?,
+            ),
+            None => None,
+        };
+        Ok(Box::pin(async move {
+            sink.await.map_err(PipelineError::Sink)?;
+            if let Some(dlq) = dlq {
+                dlq.await.map_err(PipelineError::DeadLetterQueue)?;
             }
-            msg = rx.recv(), if open => match msg {
-                None => open = false,
-                Some(msg) => {
-                    if let Some(commit) = write(&opts, &label, &mut sink, msg, &mut line).await? {
-                        let commits = next.take().map_or(1, |(_, n)| n + 1);
-                        next = Some((commit, commits));
+            Ok(())
+        }))
+    }
+
+    /// Transforms and writes one batch; records that fail go to the error policy.
+    async fn write(&mut self, msg: ToSink) -> Result<(), PipelineError> {
+        for u in msg.unconverted {
+            let failure = RecordFailure {
+                at: Coordinates {
+                    topic: u.consumed.record.topic.clone(),
+                    consumed: Some(u.consumed),
+                },
+                stage: Stage::ValueConverter,
+                class: "org.apache.kafka.connect.json.JsonConverter".into(),
+                exception: DATA_EXCEPTION,
+                message: u.error.to_string(),
+            };
+            self.tolerate(failure).await?;
+        }
+        let records = if self.opts.transforms.is_empty() {
+            msg.records
+        } else {
+            let mut out = Vec::with_capacity(msg.records.len());
+            for r in msg.records {
+                let at = Coordinates::of(&r);
+                match self.opts.transforms.apply(r) {
+                    Ok(Some(r)) => out.push(r),
+                    Ok(None) => metrics::counter!(m::EVENTS_FILTERED, &self.label).increment(1),
+                    Err(f) => {
+                        self.tolerate(RecordFailure {
+                            at,
+                            stage: Stage::Transformation,
+                            class: f.class,
+                            exception: DATA_EXCEPTION,
+                            message: f.error.to_string(),
+                        })
+                        .await?
                     }
                 }
-            },
+            }
+            out
+        };
+        if records.is_empty() {
+            return Ok(());
         }
+        let written = self
+            .sink
+            .write(&records)
+            .await
+            .map_err(PipelineError::Sink)?;
+        for (i, error) in written.rejected {
+            let failure = RecordFailure {
+                at: Coordinates::of(&records[i]),
+                stage: Stage::TaskPut,
+                class: self.opts.sink_class.clone(),
+                exception: CONNECT_EXCEPTION,
+                message: crate::error::chain(error.as_ref()),
+            };
+            self.tolerate(failure).await?;
+        }
+        metrics::counter!(m::RECORDS_WRITTEN, &self.label).increment(records.len() as u64);
+        self.opts
+            .stats
+            .record_topics(records.iter().map(|r| r.topic.as_str()));
+        Ok(())
+    }
+
+    /// Applies `errors.tolerance` to one failed record.
+    async fn tolerate(&mut self, failure: RecordFailure) -> Result<(), PipelineError> {
+        let policy = &self.opts.errors;
+        metrics::counter!(m::RECORD_ERRORS, &self.label).increment(1);
+        if policy.tolerance == Tolerance::None {
+            return Err(PipelineError::Record(failure));
+        }
+        metrics::counter!(m::RECORDS_SKIPPED, &self.label).increment(1);
+        if policy.log {
+            metrics::counter!(m::ERRORS_LOGGED, &self.label).increment(1);
+            let record = match (&failure.at.consumed, policy.log_messages) {
+                (Some(c), true) => format!(
+                    " record: key={} value={}",
+                    String::from_utf8_lossy(c.record.key.as_deref().unwrap_or(b"null")),
+                    String::from_utf8_lossy(c.record.value.as_deref().unwrap_or(b"null"))
+                ),
+                _ => String::new(),
+            };
+            tracing::error!(
+                connector = %self.opts.connector,
+                "Error encountered in task {}-0. Executing stage '{}' with class '{}', where {}: {}{record}",
+                self.opts.connector,
+                failure.stage.name(),
+                failure.class,
+                failure.at,
+                failure.message
+            );
+        }
+        if let (Some(topic), Some(dlq)) = (&policy.dlq_topic, &mut self.dlq) {
+            if let Some(record) = dlq_record(policy, topic, &failure, &self.opts.connector, 0) {
+                dlq.write(std::slice::from_ref(&record))
+                    .await
+                    .map_err(PipelineError::DeadLetterQueue)?;
+                metrics::counter!(m::DLQ_PRODUCE_REQUESTS, &self.label).increment(1);
+            }
+        }
+        Ok(())
     }
 }
 
@@ -492,49 +617,8 @@ async fn finished(
     }
 }
 
-type CommitInFlight = Pin<Box<dyn Future<Output = Result<(Commit, usize), PipelineError>> + Send>>;
-
-/// Converts and writes one batch; returns its commit, if any.
-async fn write<K: Sink>(
-    opts: &PipelineOptions,
-    label: &[(&'static str, String); 1],
-    sink: &mut K,
-    msg: ToSink,
-    line: &mut Vec<u8>,
-) -> Result<Option<Commit>, PipelineError> {
-    if msg.records.is_empty() {
-        return Ok(msg.commit);
-    }
-    let (key, value) = (opts.key_converter, opts.value_converter);
-    if opts.stdout {
-        let records: Vec<ProducerRecord> =
-            msg.records.iter().map(|r| convert(r, key, value)).collect();
-        let positions = sink.write(&records).await.map_err(PipelineError::Sink)?;
-        print_lines(&records, &positions, line);
-    } else {
-        sink.write_source(&msg.records, key, value)
-            .await
-            .map_err(PipelineError::Sink)?;
-    }
-    metrics::counter!(m::RECORDS_WRITTEN, label).increment(msg.records.len() as u64);
-    opts.stats
-        .record_topics(msg.records.iter().map(|r| r.topic.as_str()));
-    Ok(msg.commit)
-}
-
 fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
-}
-
-fn print_lines(records: &[ProducerRecord], positions: &[RecordPosition], line: &mut Vec<u8>) {
-    line.clear();
-    for (r, p) in records.iter().zip(positions) {
-        encode_line(line, r, p.partition, p.offset);
-        line.push(b'\n');
-    }
-    let mut out = std::io::stdout().lock();
-    // A closed stdout (e.g. `| head`) must not stop the pipeline.
-    let _ = out.write_all(line).and_then(|_| out.flush());
 }

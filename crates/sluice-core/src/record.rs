@@ -1,10 +1,15 @@
-//! Records as they travel: a source builds `SourceRecord`s (Connect data), the converters turn
-//! them into `ProducerRecord`s (bytes), sinks store those. Offsets travel beside the records
-//! and are committed only after the sink made the records before them durable.
+//! Records as they travel. A source connector's records (Connect data) go through its
+//! transforms into a topic; a sink connector reads them back from the topic (with the bytes
+//! they had there, for the dead letter queue), through its transforms into the sink. Offsets
+//! travel beside the records, one per source partition, and are committed only after the sink
+//! made every record before them durable.
+
+use std::sync::Arc;
 
 pub use serde_json::Value as Json;
 
 use crate::data::Data;
+use crate::error::BoxError;
 
 /// A Kafka header. Values are bytes, `None` is a null header value.
 #[derive(Debug, Clone, PartialEq)]
@@ -13,18 +18,45 @@ pub struct Header {
     pub value: Option<Vec<u8>>,
 }
 
-/// Connect's `SourceRecord`: what a source produces, before conversion.
+/// Connect's `ConnectRecord`: a `SourceRecord` on the way to a topic, a `SinkRecord` on the
+/// way out of one.
 #[derive(Debug, Clone)]
-pub struct SourceRecord {
+pub struct Record {
     pub topic: String,
+    /// The topic partition: where a sink-side record was read; `None` on the source side
+    /// (the producer's partitioner chooses).
+    pub partition: Option<i32>,
+    /// `None` is a null key.
     pub key: Option<Data>,
     /// `None` is a tombstone.
     pub value: Option<Data>,
     pub timestamp_ms: i64,
     pub headers: Vec<Header>,
+    /// Sink side: the record as it was read, offset included.
+    pub consumed: Option<Arc<Consumed>>,
 }
 
-/// A record after the key and value converters: what a sink writes.
+impl Record {
+    /// A source record for `topic`.
+    pub fn new(topic: impl Into<String>, key: Option<Data>, value: Option<Data>, ts: i64) -> Self {
+        Record {
+            topic: topic.into(),
+            partition: None,
+            key,
+            value,
+            timestamp_ms: ts,
+            headers: Vec::new(),
+            consumed: None,
+        }
+    }
+
+    /// The offset of a sink-side record in its topic partition.
+    pub fn kafka_offset(&self) -> Option<i64> {
+        self.consumed.as_ref().map(|c| c.offset)
+    }
+}
+
+/// A record as bytes, after the key and value converters: what a topic holds.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ProducerRecord {
     pub topic: String,
@@ -34,20 +66,69 @@ pub struct ProducerRecord {
     pub headers: Vec<Header>,
 }
 
+/// A record read from a topic, as it was there.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Consumed {
+    pub record: ProducerRecord,
+    pub partition: i32,
+    pub offset: i64,
+}
+
 /// Connect's source partition and offset maps (e.g. `{"server":"pagila"}` →
 /// `{"lsn":123,"txId":9,...}`), kept as JSON so the REST offsets API can show them as is.
+/// Sink connectors use Connect's form for consumer positions:
+/// `{"kafka_topic":"t","kafka_partition":0}` → `{"kafka_offset":42}` (the next offset to read).
 #[derive(Debug, Clone, PartialEq)]
 pub struct SourceOffset {
     pub partition: Json,
     pub offset: Json,
 }
 
-/// What one poll of a source returns. `offset`, when present, may be committed once every
-/// record of this batch and of all earlier batches is durable in the sink.
+impl SourceOffset {
+    /// A sink connector's position in one topic partition: the next offset to read.
+    pub fn consumer(topic: &str, partition: i32, next_offset: i64) -> Self {
+        SourceOffset {
+            partition: serde_json::json!({"kafka_topic": topic, "kafka_partition": partition}),
+            offset: serde_json::json!({"kafka_offset": next_offset}),
+        }
+    }
+
+    /// `(topic, partition, next offset)` when this is a consumer position.
+    pub fn as_consumer(&self) -> Option<(&str, i32, i64)> {
+        Some((
+            self.partition.get("kafka_topic")?.as_str()?,
+            i32::try_from(self.partition.get("kafka_partition")?.as_i64()?).ok()?,
+            self.offset.get("kafka_offset")?.as_i64()?,
+        ))
+    }
+}
+
+/// Keeps the newest offset of each source partition, in first-seen order.
+pub fn merge_offsets(into: &mut Vec<SourceOffset>, newer: impl IntoIterator<Item = SourceOffset>) {
+    for o in newer {
+        match into.iter_mut().find(|p| p.partition == o.partition) {
+            Some(p) => p.offset = o.offset,
+            None => into.push(o),
+        }
+    }
+}
+
+/// A record the source read but could not turn into Connect data (a sink connector's
+/// converter refused its bytes); the connector's error policy decides what happens to it.
+#[derive(Debug)]
+pub struct Unconverted {
+    pub consumed: Arc<Consumed>,
+    pub error: BoxError,
+}
+
+/// What one poll of a source returns. `offsets`, the newest offset of each source partition
+/// the batch touched, may be committed once every record of this batch and of all earlier
+/// batches is durable in the sink.
 #[derive(Debug, Default)]
 pub struct SourceBatch {
-    pub records: Vec<SourceRecord>,
-    pub offset: Option<SourceOffset>,
+    pub records: Vec<Record>,
+    pub unconverted: Vec<Unconverted>,
+    pub offsets: Vec<SourceOffset>,
     /// When the newest change in the batch was committed in the source (ms since epoch).
     pub source_ts_ms: Option<i64>,
     /// The source returned because nothing more was waiting: a good moment to make
@@ -55,9 +136,23 @@ pub struct SourceBatch {
     pub caught_up: bool,
 }
 
+impl SourceBatch {
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty() && self.unconverted.is_empty() && self.offsets.is_empty()
+    }
+}
+
 /// Where a sink put a record: the partition, and the offset when known at write time.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct RecordPosition {
     pub partition: i32,
     pub offset: Option<i64>,
+}
+
+/// What a sink did with a batch: where each record went (when it knows), and the records it
+/// refused one by one (by index), which the error policy handles while the rest go on.
+#[derive(Debug, Default)]
+pub struct Written {
+    pub positions: Vec<RecordPosition>,
+    pub rejected: Vec<(usize, BoxError)>,
 }

@@ -3,16 +3,33 @@
 //! (`topic, partition, offset, timestamp, key, value, headers`), key and value embedded exactly
 //! as the JSON converter produced them. A torn last line (kill -9 mid-write) is cut on open;
 //! `sync` fsyncs every file written since the last sync before offsets may be committed.
+//!
+//! Readers (sink connectors) see only what is durable: after each fsync the writer records the
+//! synced length in `partition-0.durable`, and a reader never reads past it. Otherwise a sink
+//! could commit a position in records that a crash then erases and the source writes again at
+//! other offsets, and the sink would skip them.
 
 use std::collections::HashMap;
 use std::fs::{self, File, OpenOptions};
 use std::io::{self, Read, Seek, SeekFrom, Write};
 use std::path::{Path, PathBuf};
 
-use crate::json::{write_str, JsonConverter};
-use crate::record::{Header, ProducerRecord, RecordPosition, SourceRecord};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use regex::Regex;
+
+use crate::error::{io_is_transient, ConnectorError};
+use crate::json::{write_str, Converter};
+use crate::pipeline::Source;
+use crate::record::{
+    Consumed, Header, ProducerRecord, Record, RecordPosition, SourceBatch, SourceOffset,
+    Unconverted, Written,
+};
+use crate::sink::{Durable, Sink};
 
 const PARTITION_FILE: &str = "partition-0.jsonl";
+const DURABLE_FILE: &str = "partition-0.durable";
 
 #[derive(Debug, thiserror::Error)]
 pub enum TopicError {
@@ -22,6 +39,26 @@ pub enum TopicError {
     InvalidName(String),
     #[error("local topic {0:?} does not exist (see `sluice topics list`)")]
     NotFound(String),
+    #[error("cannot convert a record for topic {topic}: {reason}")]
+    Convert { topic: String, reason: String },
+    #[error("local topic file {path} line {line}: {reason}")]
+    Corrupt {
+        path: PathBuf,
+        line: i64,
+        reason: String,
+    },
+}
+
+impl From<TopicError> for ConnectorError {
+    fn from(e: TopicError) -> Self {
+        match &e {
+            // A full disk or a vanished mount may come back; the task retries.
+            TopicError::Io { source, .. } if io_is_transient(source) => {
+                ConnectorError::transient(e)
+            }
+            _ => ConnectorError::permanent(e),
+        }
+    }
 }
 
 pub fn validate_topic_name(name: &str) -> Result<(), TopicError> {
@@ -78,13 +115,22 @@ impl LocalTopics {
     }
 
     /// Appends one record converted straight into the topic's buffer, without building the
-    /// key and value bytes first.
+    /// key and value bytes first. Converters that do not write JSON (byte arrays, strings)
+    /// are stored as JSON strings.
     pub fn append_converted(
         &mut self,
-        record: &SourceRecord,
-        key: &JsonConverter,
-        value: &JsonConverter,
+        record: &Record,
+        key: &Converter,
+        value: &Converter,
     ) -> Result<RecordPosition, TopicError> {
+        if !key.writes_json() || !value.writes_json() {
+            let bytes =
+                crate::sink::convert(record, key, value).map_err(|e| TopicError::Convert {
+                    topic: record.topic.clone(),
+                    reason: e.to_string(),
+                })?;
+            return self.append(&bytes);
+        }
         self.append_with(&record.topic, |out, offset| {
             let line = Line {
                 topic: &record.topic,
@@ -93,14 +139,19 @@ impl LocalTopics {
                 timestamp_ms: record.timestamp_ms,
                 headers: &record.headers,
             };
+            // JSON converters cannot fail.
             line.encode(
                 out,
                 |out| match &record.key {
-                    Some(data) => key.serialize_into(out, data),
+                    Some(data) => {
+                        let _ = key.serialize_into(out, data);
+                    }
                     None => out.extend_from_slice(b"null"),
                 },
                 |out| match &record.value {
-                    Some(data) => value.serialize_into(out, data),
+                    Some(data) => {
+                        let _ = value.serialize_into(out, data);
+                    }
                     None => out.extend_from_slice(b"null"),
                 },
             )
@@ -149,7 +200,11 @@ impl LocalTopics {
                 path: log.path.clone(),
                 source,
             })?;
-            files.push((log.path.clone(), file));
+            let len = file.metadata().map_err(|source| TopicError::Io {
+                path: log.path.clone(),
+                source,
+            })?;
+            files.push((log.path.clone(), file, len.len()));
             log.dirty = false;
         }
         Ok(PendingSync { files })
@@ -158,17 +213,47 @@ impl LocalTopics {
 
 /// Files written out and not yet fsynced (`LocalTopics::start_sync`).
 pub struct PendingSync {
-    files: Vec<(PathBuf, File)>,
+    files: Vec<(PathBuf, File, u64)>,
 }
 
 impl PendingSync {
     pub fn wait(self) -> Result<(), TopicError> {
-        for (path, file) in self.files {
-            file.sync_data()
-                .map_err(|source| TopicError::Io { path, source })?;
+        for (path, file, len) in self.files {
+            file.sync_data().map_err(|source| TopicError::Io {
+                path: path.clone(),
+                source,
+            })?;
+            mark_durable(&path, len)?;
         }
         Ok(())
     }
+}
+
+/// Records that a topic file is durable up to `len` bytes. Written after the fsync of those
+/// bytes, so whatever a crash leaves in it never exceeds what is on disk; it is not fsynced
+/// itself (a stale value only holds readers back).
+fn mark_durable(data_path: &Path, len: u64) -> Result<(), TopicError> {
+    let path = data_path.with_file_name(DURABLE_FILE);
+    let io = |source| TopicError::Io {
+        path: path.clone(),
+        source,
+    };
+    let mut f = OpenOptions::new()
+        .create(true)
+        .write(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(io)?;
+    // Fixed width, one write: a reader never sees half a number.
+    f.write_all(format!("{len:020}").as_bytes()).map_err(io)
+}
+
+/// How many bytes of a topic file are durable (0 when not recorded yet).
+fn durable_len(dir: &Path) -> u64 {
+    fs::read_to_string(dir.join(DURABLE_FILE))
+        .ok()
+        .and_then(|s| s.trim().parse().ok())
+        .unwrap_or(0)
 }
 
 impl TopicLog {
@@ -206,7 +291,11 @@ impl TopicLog {
         let (valid_len, last_line) = last_complete_line(&mut file).map_err(io)?;
         if file.metadata().map_err(io)?.len() != valid_len {
             file.set_len(valid_len).map_err(io)?;
+        }
+        // Complete lines a crashed writer left unsynced are kept: make them durable now.
+        if durable_len(dir) != valid_len {
             file.sync_data().map_err(io)?;
+            mark_durable(&path, valid_len)?;
         }
         let next_offset = match last_line {
             Some(line) => line_offset(&line).map(|o| o + 1).ok_or_else(|| {
@@ -360,6 +449,373 @@ pub fn list_topics(data_dir: &Path) -> Result<Vec<String>, TopicError> {
     Ok(names)
 }
 
+/// A source connector's topic sink on local topics: records encoded with the connector's
+/// converters straight into the topic buffers.
+pub struct LocalTopicSink {
+    pub topics: LocalTopics,
+    pub key: Converter,
+    pub value: Converter,
+}
+
+impl Sink for LocalTopicSink {
+    async fn write(&mut self, records: &[Record]) -> Result<Written, ConnectorError> {
+        let (topics, key, value) = (&mut self.topics, &self.key, &self.value);
+        let mut written = Written::default();
+        tokio::task::block_in_place(|| {
+            for (i, r) in records.iter().enumerate() {
+                match topics.append_converted(r, key, value) {
+                    Ok(p) => written.positions.push(p),
+                    Err(e @ TopicError::Convert { .. }) => {
+                        written.positions.push(RecordPosition {
+                            partition: 0,
+                            offset: None,
+                        });
+                        written.rejected.push((i, Box::new(e)));
+                    }
+                    Err(e) => return Err(ConnectorError::from(e)),
+                }
+            }
+            Ok(written)
+        })
+    }
+
+    async fn flush(&mut self) -> Result<(), ConnectorError> {
+        tokio::task::block_in_place(|| self.topics.sync()).map_err(Into::into)
+    }
+
+    async fn start_flush(&mut self) -> Result<Durable, ConnectorError> {
+        let pending = tokio::task::block_in_place(|| self.topics.start_sync())?;
+        // fsync on a blocking thread: appending goes on meanwhile.
+        Ok(Box::pin(async move {
+            match tokio::task::spawn_blocking(move || pending.wait()).await {
+                Ok(synced) => synced.map_err(Into::into),
+                Err(e) => Err(ConnectorError::permanent(format!(
+                    "fsync of local topics failed: {e}"
+                ))),
+            }
+        }))
+    }
+}
+
+/// Which topics a sink connector reads (`topics` or `topics.regex`).
+#[derive(Debug, Clone)]
+pub enum TopicSelection {
+    List(Vec<String>),
+    Regex(Regex),
+}
+
+impl TopicSelection {
+    pub fn matches(&self, topic: &str) -> bool {
+        match self {
+            TopicSelection::List(l) => l.iter().any(|t| t == topic),
+            TopicSelection::Regex(r) => r.is_match(topic),
+        }
+    }
+}
+
+/// A sink connector's reader of local topics: tails each selected topic up to what is
+/// durable, from the stored positions (Connect's consumer offsets, `{"kafka_topic",
+/// "kafka_partition"}` → `{"kafka_offset"}`), converting lines back into Connect data.
+pub struct LocalTopicSource {
+    data_dir: PathBuf,
+    selection: TopicSelection,
+    key: Converter,
+    value: Converter,
+    /// Stored positions: the next offset to read, per topic.
+    start: Vec<SourceOffset>,
+    tails: Vec<Tail>,
+    last_scan: Option<Instant>,
+    max_batch: usize,
+}
+
+struct Tail {
+    topic: String,
+    dir: PathBuf,
+    path: PathBuf,
+    file: File,
+    /// Byte position of the next line.
+    pos: u64,
+    next_offset: i64,
+}
+
+/// How often `topics.regex` looks for new topics.
+const TOPIC_SCAN: Duration = Duration::from_secs(2);
+/// How long an idle poll waits for new durable records.
+const IDLE_WAIT: Duration = Duration::from_millis(200);
+
+impl LocalTopicSource {
+    pub fn new(
+        data_dir: &Path,
+        selection: TopicSelection,
+        key: Converter,
+        value: Converter,
+        start: Vec<SourceOffset>,
+        max_batch: usize,
+    ) -> Self {
+        LocalTopicSource {
+            data_dir: data_dir.to_owned(),
+            selection,
+            key,
+            value,
+            start,
+            tails: Vec::new(),
+            last_scan: None,
+            max_batch: max_batch.max(1),
+        }
+    }
+
+    /// Opens tails for selected topics that exist now (a listed topic that does not exist
+    /// yet is picked up once its source writes it).
+    fn discover(&mut self) -> Result<(), TopicError> {
+        if self.last_scan.is_some_and(|t| t.elapsed() < TOPIC_SCAN) {
+            return Ok(());
+        }
+        self.last_scan = Some(Instant::now());
+        for topic in list_topics(&self.data_dir)? {
+            if !self.selection.matches(&topic) || self.tails.iter().any(|t| t.topic == topic) {
+                continue;
+            }
+            let next = self
+                .start
+                .iter()
+                .filter_map(SourceOffset::as_consumer)
+                .find(|(t, p, _)| *t == topic && *p == 0)
+                .map_or(0, |(_, _, o)| o);
+            let tail = Tail::open(&self.data_dir.join("topics").join(&topic), &topic, next)?;
+            tracing::info!(topic, offset = tail.next_offset, "reading local topic");
+            self.tails.push(tail);
+        }
+        Ok(())
+    }
+
+    fn read(&mut self) -> Result<SourceBatch, TopicError> {
+        self.discover()?;
+        let mut batch = SourceBatch::default();
+        for tail in &mut self.tails {
+            let before = tail.next_offset;
+            let room = self.max_batch.saturating_sub(batch.records.len());
+            for consumed in tail.read(room)? {
+                let consumed = Arc::new(consumed);
+                let key = self.key.deserialize(consumed.record.key.as_deref());
+                let value = self.value.deserialize(consumed.record.value.as_deref());
+                match (key, value) {
+                    (Ok(key), Ok(value)) => batch.records.push(Record {
+                        topic: consumed.record.topic.clone(),
+                        partition: Some(0),
+                        key,
+                        value,
+                        timestamp_ms: consumed.record.timestamp_ms,
+                        headers: consumed.record.headers.clone(),
+                        consumed: Some(consumed),
+                    }),
+                    (Err(e), _) | (_, Err(e)) => batch.unconverted.push(Unconverted {
+                        consumed,
+                        error: Box::new(e),
+                    }),
+                }
+            }
+            if tail.next_offset != before {
+                batch
+                    .offsets
+                    .push(SourceOffset::consumer(&tail.topic, 0, tail.next_offset));
+            }
+        }
+        batch.caught_up = batch.records.len() + batch.unconverted.len() < self.max_batch;
+        Ok(batch)
+    }
+}
+
+impl Source for LocalTopicSource {
+    async fn poll(&mut self) -> Result<SourceBatch, ConnectorError> {
+        let deadline = Instant::now() + IDLE_WAIT;
+        loop {
+            let batch = tokio::task::block_in_place(|| self.read())?;
+            if !batch.is_empty() || Instant::now() >= deadline {
+                return Ok(batch);
+            }
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
+    }
+
+    /// Positions live in the offset store; the files need no release.
+    async fn commit(&mut self, _offsets: &[SourceOffset]) -> Result<(), ConnectorError> {
+        Ok(())
+    }
+}
+
+impl Tail {
+    fn open(dir: &Path, topic: &str, next_offset: i64) -> Result<Self, TopicError> {
+        let path = dir.join(PARTITION_FILE);
+        let mut file = File::open(&path).map_err(|source| TopicError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let durable = durable_len(dir);
+        let pos =
+            seek_offset(&mut file, durable, next_offset).map_err(|source| TopicError::Io {
+                path: path.clone(),
+                source,
+            })?;
+        Ok(Tail {
+            topic: topic.to_owned(),
+            dir: dir.to_owned(),
+            path,
+            file,
+            pos: pos.0,
+            next_offset: pos.1.unwrap_or(next_offset),
+        })
+    }
+
+    /// Up to `max` complete durable records from the current position.
+    fn read(&mut self, max: usize) -> Result<Vec<Consumed>, TopicError> {
+        let durable = durable_len(&self.dir);
+        if durable <= self.pos || max == 0 {
+            return Ok(Vec::new());
+        }
+        let io = |source| TopicError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        let want = (durable - self.pos).min(4 << 20) as usize;
+        let mut buf = vec![0; want];
+        self.file.seek(SeekFrom::Start(self.pos)).map_err(io)?;
+        self.file.read_exact(&mut buf).map_err(io)?;
+        let mut out = Vec::new();
+        let mut start = 0;
+        while out.len() < max {
+            let Some(nl) = buf[start..].iter().position(|&b| b == b'\n') else {
+                break;
+            };
+            let line = &buf[start..start + nl];
+            let consumed = parse_line(line).map_err(|reason| TopicError::Corrupt {
+                path: self.path.clone(),
+                line: self.next_offset,
+                reason,
+            })?;
+            self.next_offset = consumed.offset + 1;
+            out.push(consumed);
+            start += nl + 1;
+        }
+        if out.is_empty() && want == 4 << 20 {
+            return Err(TopicError::Corrupt {
+                path: self.path.clone(),
+                line: self.next_offset,
+                reason: "a record longer than 4 MiB".into(),
+            });
+        }
+        self.pos += start as u64;
+        Ok(out)
+    }
+}
+
+/// One local-topic line back into the record bytes it holds.
+fn parse_line(line: &[u8]) -> Result<Consumed, String> {
+    #[derive(serde::Deserialize)]
+    struct HeaderIn {
+        key: String,
+        value: Option<String>,
+    }
+    #[derive(serde::Deserialize)]
+    struct LineIn<'a> {
+        topic: String,
+        partition: i32,
+        offset: i64,
+        timestamp: i64,
+        #[serde(borrow)]
+        key: &'a serde_json::value::RawValue,
+        #[serde(borrow)]
+        value: &'a serde_json::value::RawValue,
+        #[serde(default)]
+        headers: Vec<HeaderIn>,
+    }
+    let l: LineIn = serde_json::from_slice(line).map_err(|e| e.to_string())?;
+    let bytes = |raw: &serde_json::value::RawValue| {
+        let text = raw.get();
+        (text != "null").then(|| text.as_bytes().to_vec())
+    };
+    Ok(Consumed {
+        record: ProducerRecord {
+            topic: l.topic,
+            key: bytes(l.key),
+            value: bytes(l.value),
+            timestamp_ms: l.timestamp,
+            headers: l
+                .headers
+                .into_iter()
+                .map(|h| Header {
+                    key: h.key,
+                    value: h.value.map(String::into_bytes),
+                })
+                .collect(),
+        },
+        partition: l.partition,
+        offset: l.offset,
+    })
+}
+
+/// The byte position of the first line whose offset is at least `target` (within the first
+/// `len` bytes), found by bisection over line starts; with the offset found there, if any.
+fn seek_offset(file: &mut File, len: u64, target: i64) -> io::Result<(u64, Option<i64>)> {
+    if target <= 0 || len == 0 {
+        return Ok((0, None));
+    }
+    // The offset of the first line starting at or after `p`, and where it starts.
+    let mut first_from = |p: u64| -> io::Result<Option<(u64, i64)>> {
+        let start = if p == 0 {
+            0
+        } else {
+            match find_newline(file, p - 1, len)? {
+                Some(nl) => nl + 1,
+                None => return Ok(None),
+            }
+        };
+        if start >= len {
+            return Ok(None);
+        }
+        let Some(end) = find_newline(file, start, len)? else {
+            return Ok(None);
+        };
+        let mut line = vec![0; (end - start) as usize];
+        file.seek(SeekFrom::Start(start))?;
+        file.read_exact(&mut line)?;
+        Ok(line_offset(&line).map(|o| (start, o)))
+    };
+    let (mut lo, mut hi) = (0u64, len);
+    // Invariant: the first line from `lo` has an offset < target; from `hi`, >= (or none).
+    if let Some((start, o)) = first_from(0)? {
+        if o >= target {
+            return Ok((start, Some(o)));
+        }
+    }
+    while hi - lo > 1 {
+        let mid = lo + (hi - lo) / 2;
+        match first_from(mid)? {
+            Some((_, o)) if o < target => lo = mid,
+            _ => hi = mid,
+        }
+    }
+    Ok(match first_from(hi)? {
+        Some((start, o)) => (start, Some(o)),
+        None => (len, None),
+    })
+}
+
+/// Position of the first newline at or after `from`, before `len`.
+fn find_newline(file: &mut File, from: u64, len: u64) -> io::Result<Option<u64>> {
+    let mut pos = from;
+    let mut buf = vec![0; 64 * 1024];
+    while pos < len {
+        let n = (buf.len() as u64).min(len - pos) as usize;
+        file.seek(SeekFrom::Start(pos))?;
+        file.read_exact(&mut buf[..n])?;
+        if let Some(i) = buf[..n].iter().position(|&b| b == b'\n') {
+            return Ok(Some(pos + i as u64));
+        }
+        pos += n as u64;
+    }
+    Ok(None)
+}
+
 /// Reads a local topic's complete lines from a byte position; used by `topics tail` and tests.
 pub struct TopicReader {
     path: PathBuf,
@@ -493,5 +949,53 @@ mod tests {
         assert!(validate_topic_name("a/b").is_err());
         assert!(validate_topic_name("").is_err());
         assert!(validate_topic_name("__debezium-heartbeat.pagila").is_ok());
+    }
+
+    #[tokio::test(flavor = "multi_thread")]
+    async fn reader_sees_only_durable_records_and_resumes_at_a_stored_offset() {
+        use crate::data::{Data, Schema, SchemaType, Value};
+        use crate::json::JsonConverter;
+        let dir = tempfile::tempdir().unwrap();
+        let conv = Converter::Json(JsonConverter::default());
+        let mut sink = LocalTopicSink {
+            topics: LocalTopics::open(dir.path()).unwrap(),
+            key: conv,
+            value: conv,
+        };
+        let schema = std::sync::Arc::new(Schema::new(SchemaType::Int64));
+        let rec =
+            |i: i64| Record::new("t", None, Some(Data::new(schema.clone(), Value::Int(i))), i);
+        let batch: Vec<Record> = (0..1000).map(rec).collect();
+        sink.write(&batch).await.unwrap();
+        let read_all = |start: Vec<SourceOffset>| {
+            let mut src = LocalTopicSource::new(
+                dir.path(),
+                TopicSelection::Regex(Regex::new("^t$").unwrap()),
+                conv,
+                conv,
+                start,
+                10_000,
+            );
+            async move {
+                let b = src.poll().await.unwrap();
+                (b.records, b.offsets)
+            }
+        };
+        // Written but not synced: invisible to readers.
+        assert!(read_all(vec![]).await.0.is_empty());
+        sink.flush().await.unwrap();
+        sink.write(&[rec(1000)]).await.unwrap();
+        let (records, offsets) = read_all(vec![]).await;
+        assert_eq!(records.len(), 1000);
+        assert_eq!(offsets, vec![SourceOffset::consumer("t", 0, 1000)]);
+        assert_eq!(records[5].value.as_ref().unwrap().value, Value::Int(5));
+        assert_eq!(records[5].kafka_offset(), Some(5));
+        for start in [1, 2, 499, 998, 999, 1000, 5000] {
+            let (records, _) = read_all(vec![SourceOffset::consumer("t", 0, start)]).await;
+            assert_eq!(records.len() as i64, (1000 - start).max(0), "from {start}");
+            if let Some(first) = records.first() {
+                assert_eq!(first.kafka_offset(), Some(start));
+            }
+        }
     }
 }

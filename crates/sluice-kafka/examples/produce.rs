@@ -1,6 +1,7 @@
 //! Benchmark helper (`scripts/bench`): produces pre-encoded records through the same
-//! `KafkaSink` Sluice uses, to measure what the broker and librdkafka take without Sluice's
-//! source in front of them.
+//! `KafkaTopicSink` Sluice uses (with Connect's byte-array converter, which passes the bytes
+//! through), to measure what the broker and librdkafka take without Sluice's source in front
+//! of them.
 //!
 //! Usage: `produce BOOTSTRAP TOPIC_PREFIX FILE...` where each FILE is a local topic
 //! (`partition-0.jsonl`). Records are read into memory first, then produced to
@@ -9,9 +10,13 @@
 
 use std::time::Instant;
 
-use sluice_core::pipeline::Sink;
-use sluice_core::record::ProducerRecord;
-use sluice_kafka::{KafkaSink, TopicDefaults};
+use std::sync::Arc;
+
+use sluice_core::data::{Data, Schema, SchemaType, Value};
+use sluice_core::json::Converter;
+use sluice_core::record::Record;
+use sluice_core::sink::Sink;
+use sluice_kafka::{KafkaTopicSink, TopicDefaults};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
@@ -19,32 +24,38 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
     let [bootstrap, prefix, files @ ..] = args.as_slice() else {
         return Err("usage: produce BOOTSTRAP TOPIC_PREFIX FILE...".into());
     };
+    let schema = Arc::new(Schema::new(SchemaType::Bytes).optional());
     let mut records = Vec::new();
     for file in files {
         for line in std::fs::read_to_string(file)?.lines() {
             let v: serde_json::Value = serde_json::from_str(line)?;
             let bytes = |field: &str| match &v[field] {
                 serde_json::Value::Null => Ok(None),
-                other => serde_json::to_vec(other).map(Some),
+                other => serde_json::to_vec(other)
+                    .map(|b| Some(Data::new(schema.clone(), Value::Bytes(b)))),
             };
-            records.push(ProducerRecord {
-                topic: format!("{prefix}{}", v["topic"].as_str().unwrap_or("unknown")),
-                key: bytes("key")?,
-                value: bytes("value")?,
-                timestamp_ms: v["timestamp"].as_i64().unwrap_or(0),
-                headers: Vec::new(),
-            });
+            records.push(Record::new(
+                format!("{prefix}{}", v["topic"].as_str().unwrap_or("unknown")),
+                bytes("key")?,
+                bytes("value")?,
+                v["timestamp"].as_i64().unwrap_or(0),
+            ));
         }
     }
-    let mut sink = KafkaSink::new(bootstrap, TopicDefaults::default())?;
+    let mut sink = KafkaTopicSink::new(
+        bootstrap,
+        TopicDefaults::default(),
+        Converter::ByteArray,
+        Converter::ByteArray,
+    )?;
     // Topics exist before the clock starts, as they do for Sluice after its first batch.
-    let mut topics: Vec<&ProducerRecord> = Vec::new();
+    let mut topics: Vec<&Record> = Vec::new();
     for r in &records {
         if !topics.iter().any(|t| t.topic == r.topic) {
             topics.push(r);
         }
     }
-    let first: Vec<ProducerRecord> = topics.into_iter().cloned().collect();
+    let first: Vec<Record> = topics.into_iter().cloned().collect();
     sink.write(&first).await?;
     sink.flush().await?;
     let start = Instant::now();

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use sluice_config::postgres::PostgresConfig;
 use sluice_core::data::{Data, Schema, SchemaType, Value};
-use sluice_core::record::SourceRecord;
+use sluice_core::record::Record;
 
 use crate::catalog::TableInfo;
 use crate::error::PostgresError;
@@ -275,10 +275,7 @@ impl TableEvents {
             .iter()
             .map(|&i| values.get(i).cloned().unwrap_or(Value::Null))
             .collect();
-        Some(Data {
-            schema,
-            value: Value::Struct(key),
-        })
+        Some(Data::new(schema, Value::Struct(key)))
     }
 
     /// Whether two rows have different keys (a primary-key change).
@@ -339,7 +336,7 @@ impl TableEvents {
         after: Option<Value>,
         pos: &SourcePosition,
         now_us: i64,
-    ) -> SourceRecord {
+    ) -> Record {
         let key = match (&after, &before) {
             (Some(row), _) if op != "d" => self.key(row),
             (_, Some(row)) => self.key(row),
@@ -355,31 +352,26 @@ impl TableEvents {
             Value::Int(now_us),
             Value::Int(now_us.saturating_mul(1000)),
         ]);
-        SourceRecord {
-            topic: self.topic.clone(),
+        Record::new(
+            self.topic.clone(),
             key,
-            value: Some(Data {
-                schema: self.envelope_schema.clone(),
-                value,
-            }),
-            timestamp_ms: now_us.div_euclid(1000),
-            headers: Vec::new(),
-        }
+            Some(Data::new(self.envelope_schema.clone(), value)),
+            now_us.div_euclid(1000),
+        )
     }
 
     /// The tombstone that follows a delete so compaction can drop the key.
-    pub fn tombstone(&self, old_row: &Value, now_us: i64) -> SourceRecord {
-        SourceRecord {
-            topic: self.topic.clone(),
-            key: self.key(old_row),
-            value: None,
-            timestamp_ms: now_us.div_euclid(1000),
-            headers: Vec::new(),
-        }
+    pub fn tombstone(&self, old_row: &Value, now_us: i64) -> Record {
+        Record::new(
+            self.topic.clone(),
+            self.key(old_row),
+            None,
+            now_us.div_euclid(1000),
+        )
     }
 
     /// A truncate event: no key, no rows.
-    pub fn truncate(&self, pos: &SourcePosition, now_us: i64) -> SourceRecord {
+    pub fn truncate(&self, pos: &SourcePosition, now_us: i64) -> Record {
         let mut r = self.change("t", None, None, pos, now_us);
         r.key = None;
         r
@@ -422,24 +414,23 @@ impl Heartbeat {
         );
         Heartbeat {
             topic: format!("{}.{}", cfg.heartbeat_topics_prefix, cfg.topic_prefix),
-            key: Data {
-                schema: key_schema,
-                value: Value::Struct(vec![Value::from(cfg.topic_prefix.as_str())]),
-            },
+            key: Data::new(
+                key_schema,
+                Value::Struct(vec![Value::from(cfg.topic_prefix.as_str())]),
+            ),
             value_schema,
         }
     }
 
-    pub fn record(&self, now_ms: i64) -> SourceRecord {
-        SourceRecord {
-            topic: self.topic.clone(),
-            key: Some(self.key.clone()),
-            value: Some(Data {
-                schema: self.value_schema.clone(),
-                value: Value::Struct(vec![Value::Int(now_ms)]),
-            }),
-            timestamp_ms: now_ms,
-            headers: Vec::new(),
-        }
+    pub fn record(&self, now_ms: i64) -> Record {
+        Record::new(
+            self.topic.clone(),
+            Some(self.key.clone()),
+            Some(Data::new(
+                self.value_schema.clone(),
+                Value::Struct(vec![Value::Int(now_ms)]),
+            )),
+            now_ms,
+        )
     }
 }

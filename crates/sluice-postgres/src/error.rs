@@ -49,11 +49,85 @@ pub enum PostgresError {
     Decode(#[from] crate::pgoutput::DecodeError),
 }
 
+/// SQLSTATEs a retry can get past: the server is shutting down or starting up, too many
+/// connections, the slot still held by a walsender that has not noticed its client is gone.
+const TRANSIENT_SQLSTATES: &[&str] = &[
+    "57P01", // admin_shutdown
+    "57P02", // crash_shutdown
+    "57P03", // cannot_connect_now
+    "53300", // too_many_connections
+    "55006", // object_in_use (replication slot is active)
+    "08000", "08001", "08003", "08004", "08006", // connection exceptions
+    "40001", // serialization_failure
+    "40P01", // deadlock_detected
+    "53100", // disk_full
+    "53200", // out_of_memory
+];
+
+impl PostgresError {
+    /// Whether trying again can help: the connection went away or the server is not ready,
+    /// as opposed to a refused login, a missing privilege or a bad config.
+    pub fn is_transient(&self) -> bool {
+        match self {
+            PostgresError::Connect { reason, .. }
+            | PostgresError::Query { reason, .. }
+            | PostgresError::Replication { reason, .. } => transient_reason(reason),
+            PostgresError::SlotActive { .. } => true,
+            _ => false,
+        }
+    }
+}
+
+/// Reads the kind off a reason built by [`reason`] or by the replication client.
+fn transient_reason(reason: &str) -> bool {
+    let lower = reason.to_ascii_lowercase();
+    if lower.contains("password authentication failed")
+        || lower.contains("authentication error")
+        || lower.contains("no pg_hba.conf entry")
+        || lower.contains("does not exist")
+        || lower.contains("permission denied")
+    {
+        return false;
+    }
+    TRANSIENT_SQLSTATES.iter().any(|code| reason.contains(code))
+        || [
+            "connection refused",
+            "connection reset",
+            "broken pipe",
+            "connection closed",
+            "unexpected eof",
+            "error communicating with the server",
+            "the server ended the replication stream",
+            "terminating connection",
+            "the database system is",
+            "timed out",
+            "io error",
+            "task error",
+        ]
+        .iter()
+        .any(|s| lower.contains(s))
+}
+
+impl From<PostgresError> for sluice_core::error::ConnectorError {
+    fn from(e: PostgresError) -> Self {
+        if e.is_transient() {
+            sluice_core::error::ConnectorError::transient(e)
+        } else {
+            sluice_core::error::ConnectorError::permanent(e)
+        }
+    }
+}
+
 /// The server's own words for a tokio-postgres error (message, detail, hint), else the
 /// error chain.
 pub fn reason(e: &tokio_postgres::Error) -> String {
     if let Some(db) = e.as_db_error() {
-        let mut s = format!("{}: {}", db.severity(), db.message());
+        let mut s = format!(
+            "{}: {} (SQLSTATE {})",
+            db.severity(),
+            db.message(),
+            db.code().code()
+        );
         if let Some(d) = db.detail() {
             s.push_str(&format!(" ({d})"));
         }

@@ -8,8 +8,11 @@ pub mod catalog;
 pub mod envelope;
 pub mod error;
 pub mod pgoutput;
+mod publication;
+mod slot;
 pub mod snapshot;
 pub mod source;
+mod stream;
 pub mod types;
 
 pub use error::PostgresError;

@@ -1,21 +1,28 @@
 //! The herder (Connect's name): the connectors of this worker, their configs, target states
 //! and task status. Every change is validated first, persisted, then applied; a config update
-//! restarts the task gracefully from its committed offset.
+//! restarts the task gracefully from its committed offsets. A task that fails with a transient
+//! error is retried with backoff and stays RUNNING; a permanent error marks it FAILED.
+//!
+//! Locking: the map of connectors is locked only to look entries up; each connector has its
+//! own lifecycle lock, held while its task stops, so a slow stop never blocks other
+//! connectors or status requests.
 
 use std::collections::BTreeMap;
-use std::sync::{Arc, Mutex as StdMutex};
+use std::sync::{Arc, Mutex as StdMutex, MutexGuard};
+use std::time::{Duration, Instant};
 
 use serde_json::{json, Value as Json};
 use sluice_config::raw::{is_secret_key, MASK};
-use sluice_config::{ConfigError, ConfigIssue, ConnectorConfig, RawConfig};
+use sluice_config::{
+    ConfigError, ConfigIssue, ConnectorClass, ConnectorKind, ConnectorSettings, RawConfig,
+};
+use sluice_core::error::{chain, ConnectorError};
 use sluice_core::pipeline::{OffsetBackend, TaskControl, TaskStats};
 use sluice_core::record::SourceOffset;
-use sluice_kafka::TopicDefaults;
 use tokio::sync::{mpsc, watch, Mutex};
 use tokio::task::JoinHandle;
 
-use crate::runner::Destination;
-use crate::runner::{run_task, Offsets, TaskContext};
+use crate::runner::{run_task, sink_group_offsets, Offsets, TaskContext, TopicStore};
 use crate::store::{ConfigStore, StoredConnector, TargetState};
 
 #[derive(Debug, thiserror::Error)]
@@ -56,54 +63,102 @@ impl TaskState {
     }
 }
 
-struct Connector {
+/// A task's state, and the transient error it is retrying, if any.
+#[derive(Debug, Clone)]
+struct TaskStatus {
+    state: TaskState,
+    last_error: Option<String>,
+    retries: u64,
+}
+
+struct Entry {
+    info: StdMutex<Info>,
+    status: Arc<StdMutex<TaskStatus>>,
+    stats: Arc<TaskStats>,
+    task: Mutex<Task>,
+}
+
+struct Info {
     raw: RawConfig,
     target: TargetState,
-    state: Arc<StdMutex<TaskState>>,
+    kind: ConnectorKind,
+}
+
+#[derive(Default)]
+struct Task {
     control: Option<watch::Sender<TaskControl>>,
     handle: Option<JoinHandle<()>>,
-    stats: Arc<TaskStats>,
+}
+
+impl Task {
+    fn running(&self) -> bool {
+        self.handle.as_ref().is_some_and(|h| !h.is_finished())
+    }
+
+    async fn stop(&mut self) {
+        if let Some(tx) = self.control.take() {
+            let _ = tx.send(TaskControl::Stop);
+        }
+        if let Some(h) = self.handle.take() {
+            let _ = h.await;
+        }
+    }
+}
+
+fn lock<T>(m: &StdMutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// A config's problems and remarks, as validate reports them.
+pub struct Checked {
+    pub class: Option<&'static ConnectorClass>,
+    pub issues: Vec<ConfigIssue>,
+    pub warnings: Vec<ConfigIssue>,
 }
 
 pub struct Herder {
     worker_id: String,
-    destination: Destination,
+    topics: TopicStore,
     offsets: Arc<Offsets>,
     store: Arc<ConfigStore>,
     stdout: bool,
-    connectors: Mutex<BTreeMap<String, Connector>>,
+    connectors: StdMutex<BTreeMap<String, Arc<Entry>>>,
     /// Connect's `offset.flush.interval.ms` for every task.
-    flush_interval: std::time::Duration,
+    flush_interval: Duration,
+    /// The worker's `key.converter`, `value.converter` and their `schemas.enable`, for
+    /// connectors that do not set their own.
+    converter_defaults: BTreeMap<String, String>,
     /// Told of every task failure (`sluice run` exits on one).
     failures: Option<mpsc::UnboundedSender<(String, String)>>,
-}
-
-fn lock_state(state: &StdMutex<TaskState>) -> std::sync::MutexGuard<'_, TaskState> {
-    state.lock().unwrap_or_else(|e| e.into_inner())
 }
 
 impl Herder {
     pub fn new(
         worker_id: String,
-        destination: Destination,
+        topics: TopicStore,
         offsets: Offsets,
         store: ConfigStore,
         stdout: bool,
     ) -> Self {
         Herder {
             worker_id,
-            destination,
+            topics,
             offsets: Arc::new(offsets),
             store: Arc::new(store),
             stdout,
-            connectors: Mutex::new(BTreeMap::new()),
-            flush_interval: std::time::Duration::from_millis(1000),
+            connectors: StdMutex::new(BTreeMap::new()),
+            flush_interval: Duration::from_millis(1000),
+            converter_defaults: BTreeMap::new(),
             failures: None,
         }
     }
 
-    pub fn set_flush_interval(&mut self, interval: std::time::Duration) {
+    pub fn set_flush_interval(&mut self, interval: Duration) {
         self.flush_interval = interval;
+    }
+
+    pub fn set_converter_defaults(&mut self, defaults: BTreeMap<String, String>) {
+        self.converter_defaults = defaults;
     }
 
     /// Reports each task failure as `(connector, error)` on the returned channel.
@@ -111,6 +166,13 @@ impl Herder {
         let (tx, rx) = mpsc::unbounded_channel();
         self.failures = Some(tx);
         rx
+    }
+
+    fn entry(&self, name: &str) -> Result<Arc<Entry>, HerderError> {
+        lock(&self.connectors)
+            .get(name)
+            .cloned()
+            .ok_or_else(|| HerderError::NotFound(name.to_owned()))
     }
 
     /// Starts every persisted connector in its target state.
@@ -125,25 +187,41 @@ impl Herder {
                 name: s.name.clone(),
                 props: s.config,
             };
-            let mut map = self.connectors.lock().await;
-            let mut c = Connector::new(raw, s.target_state);
-            self.apply_target(&s.name, &mut c).await;
-            map.insert(s.name, c);
+            let kind = self
+                .settings(&raw)
+                .map_or(ConnectorKind::Source, |c| c.class.kind);
+            let entry = Arc::new(Entry::new(raw, s.target_state, kind, None));
+            lock(&self.connectors).insert(s.name.clone(), entry.clone());
+            let mut task = entry.task.lock().await;
+            self.apply_target(&s.name, &entry, &mut task).await;
         }
         Ok(())
     }
 
-    /// Validates a config the way `PUT /connector-plugins/{class}/config/validate` reports it.
-    pub fn validate(raw: &RawConfig) -> Result<ConnectorConfig, Vec<ConfigIssue>> {
-        match ConnectorConfig::parse(raw) {
-            Ok(c) => Ok(c),
-            Err(ConfigError::Invalid { issues, .. }) => Err(issues),
-            Err(e) => Err(vec![ConfigIssue {
+    /// The config with the worker's converter settings filled in where it has none.
+    fn with_defaults(&self, raw: &RawConfig) -> RawConfig {
+        with_defaults(raw, &self.converter_defaults)
+    }
+
+    /// Everything wrong with a config, and what deserves a word, as validate reports it.
+    pub fn check(&self, raw: &RawConfig) -> Checked {
+        check_config(raw, &self.converter_defaults)
+    }
+
+    /// The parsed config, or every problem in it.
+    fn settings(&self, raw: &RawConfig) -> Result<ConnectorSettings, Vec<ConfigIssue>> {
+        let checked = self.check(raw);
+        if !checked.issues.is_empty() {
+            return Err(checked.issues);
+        }
+        ConnectorSettings::parse(&self.with_defaults(raw)).map_err(|e| match e {
+            ConfigError::Invalid { issues, .. } => issues,
+            other => vec![ConfigIssue {
                 key: "config".into(),
                 value: None,
-                message: e.to_string(),
-            }]),
-        }
+                message: other.to_string(),
+            }],
+        })
     }
 
     /// Creates (`created = true`) or replaces a connector's config. A masked secret sent back
@@ -167,15 +245,17 @@ impl Herder {
             }
         }
         props.insert("name".into(), name.to_owned());
-        let mut map = self.connectors.lock().await;
-        let existing = map.get(name);
+        let existing = lock(&self.connectors).get(name).cloned();
         if must_be_new && existing.is_some() {
             return Err(HerderError::Conflict(name.to_owned()));
         }
         for (k, v) in props.iter_mut() {
             if is_secret_key(k) && v == MASK {
-                match existing.and_then(|old| old.raw.props.get(k)) {
-                    Some(stored) => v.clone_from(stored),
+                let stored = existing
+                    .as_ref()
+                    .and_then(|e| lock(&e.info).raw.props.get(k).cloned());
+                match stored {
+                    Some(stored) => *v = stored,
                     None => {
                         return Err(HerderError::BadRequest(format!(
                             "{k} is the mask {MASK}, but no secret is stored for it: send the real value"
@@ -188,23 +268,35 @@ impl Herder {
             name: name.to_owned(),
             props,
         };
-        Self::validate(&raw).map_err(HerderError::Invalid)?;
-        let target = existing.map_or(TargetState::Started, |c| c.target);
-        self.persist(&raw, target).await?;
-        let mut c = Connector::new(raw, target);
-        let created = match map.remove(name) {
-            Some(mut old) => {
-                old.shutdown().await;
-                // Connect keeps a connector's active topics across restarts and updates.
-                c.stats = old.stats;
-                false
+        let settings = self.settings(&raw).map_err(HerderError::Invalid)?;
+        let kind = settings.class.kind;
+        match existing {
+            Some(entry) => {
+                let mut task = entry.task.lock().await;
+                let target = lock(&entry.info).target;
+                self.persist(&raw, target).await?;
+                task.stop().await;
+                *lock(&entry.info) = Info { raw, target, kind };
+                self.apply_target(name, &entry, &mut task).await;
+                tracing::info!(connector = name, "connector config updated");
+                Ok(false)
             }
-            None => true,
-        };
-        self.apply_target(name, &mut c).await;
-        map.insert(name.to_owned(), c);
-        tracing::info!(connector = name, created, "connector config stored");
-        Ok(created)
+            None => {
+                self.persist(&raw, TargetState::Started).await?;
+                let entry = Arc::new(Entry::new(raw, TargetState::Started, kind, None));
+                let mut task = entry.task.lock().await;
+                {
+                    let mut map = lock(&self.connectors);
+                    if must_be_new && map.contains_key(name) {
+                        return Err(HerderError::Conflict(name.to_owned()));
+                    }
+                    map.insert(name.to_owned(), entry.clone());
+                }
+                self.apply_target(name, &entry, &mut task).await;
+                tracing::info!(connector = name, "connector created");
+                Ok(true)
+            }
+        }
     }
 
     async fn persist(&self, raw: &RawConfig, target: TargetState) -> Result<(), HerderError> {
@@ -219,38 +311,39 @@ impl Herder {
     }
 
     pub async fn delete(&self, name: &str) -> Result<(), HerderError> {
-        let mut map = self.connectors.lock().await;
-        let mut c = map
-            .remove(name)
-            .ok_or_else(|| HerderError::NotFound(name.to_owned()))?;
-        c.shutdown().await;
+        let entry = self.entry(name)?;
+        let mut task = entry.task.lock().await;
+        task.stop().await;
         self.store
             .remove(name)
             .await
             .map_err(|e| HerderError::Internal(e.to_string()))?;
+        lock(&self.connectors).remove(name);
         tracing::info!(connector = name, "connector deleted");
         Ok(())
     }
 
     pub async fn set_target(&self, name: &str, target: TargetState) -> Result<(), HerderError> {
-        let mut map = self.connectors.lock().await;
-        let c = map
-            .get_mut(name)
-            .ok_or_else(|| HerderError::NotFound(name.to_owned()))?;
-        if c.target == target {
-            return Ok(());
-        }
-        self.persist(&c.raw, target).await?;
-        c.target = target;
-        self.apply_target(name, c).await;
+        let entry = self.entry(name)?;
+        let mut task = entry.task.lock().await;
+        let raw = {
+            let info = lock(&entry.info);
+            if info.target == target {
+                return Ok(());
+            }
+            info.raw.clone()
+        };
+        self.persist(&raw, target).await?;
+        lock(&entry.info).target = target;
+        self.apply_target(name, &entry, &mut task).await;
         if target == TargetState::Paused {
             // Answer once the task really stopped polling, so nothing is written after.
-            let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(10);
-            while c.handle.as_ref().is_some_and(|h| !h.is_finished())
-                && !c.stats.paused.load(std::sync::atomic::Ordering::SeqCst)
+            let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+            while task.running()
+                && !entry.stats.paused.load(std::sync::atomic::Ordering::SeqCst)
                 && tokio::time::Instant::now() < deadline
             {
-                tokio::time::sleep(std::time::Duration::from_millis(10)).await;
+                tokio::time::sleep(Duration::from_millis(10)).await;
             }
         }
         Ok(())
@@ -259,57 +352,51 @@ impl Herder {
     /// Restarts the task (Connect: `POST /connectors/{name}/restart`); with `only_failed`,
     /// only a FAILED task restarts. Returns whether it restarted.
     pub async fn restart(&self, name: &str, only_failed: bool) -> Result<bool, HerderError> {
-        let mut map = self.connectors.lock().await;
-        let c = map
-            .get_mut(name)
-            .ok_or_else(|| HerderError::NotFound(name.to_owned()))?;
-        let failed = matches!(*lock_state(&c.state), TaskState::Failed(_));
-        if (only_failed && !failed) || c.target == TargetState::Stopped {
+        let entry = self.entry(name)?;
+        let mut task = entry.task.lock().await;
+        let failed = matches!(lock(&entry.status).state, TaskState::Failed(_));
+        if (only_failed && !failed) || lock(&entry.info).target == TargetState::Stopped {
             return Ok(false);
         }
-        *lock_state(&c.state) = TaskState::Restarting;
-        c.shutdown().await;
-        self.apply_target(name, c).await;
+        lock(&entry.status).state = TaskState::Restarting;
+        task.stop().await;
+        self.apply_target(name, &entry, &mut task).await;
         Ok(true)
     }
 
     /// Brings the task in line with the target state.
-    async fn apply_target(&self, name: &str, c: &mut Connector) {
-        match c.target {
+    async fn apply_target(&self, name: &str, entry: &Arc<Entry>, task: &mut Task) {
+        let target = lock(&entry.info).target;
+        match target {
             TargetState::Stopped => {
-                c.shutdown().await;
-                *lock_state(&c.state) = TaskState::Stopped;
+                task.stop().await;
+                lock(&entry.status).state = TaskState::Stopped;
             }
             TargetState::Paused | TargetState::Started => {
-                let control = if c.target == TargetState::Paused {
+                let control = if target == TargetState::Paused {
                     TaskControl::Pause
                 } else {
                     TaskControl::Run
                 };
-                let running = c.handle.as_ref().is_some_and(|h| !h.is_finished());
-                match &c.control {
+                let running = task.running();
+                match &task.control {
                     Some(tx) if running => {
                         let _ = tx.send(control);
-                        *lock_state(&c.state) = if control == TaskControl::Pause {
+                        lock(&entry.status).state = if control == TaskControl::Pause {
                             TaskState::Paused
                         } else {
                             TaskState::Running
                         };
                     }
-                    _ => self.spawn(name, c, control),
+                    _ => self.spawn(name, entry, task, control),
                 }
             }
         }
-        let connector_state = match c.target {
-            TargetState::Started => "RUNNING",
-            TargetState::Paused => "PAUSED",
-            TargetState::Stopped => "STOPPED",
-        };
-        let task_state = lock_state(&c.state).name();
+        let task_state = lock(&entry.status).state.name();
         self.store
             .put_status(
                 &format!("status-connector-{name}"),
-                connector_state,
+                connector_state(target),
                 None,
                 &self.worker_id,
             )
@@ -324,186 +411,184 @@ impl Herder {
             .await;
     }
 
-    fn spawn(&self, name: &str, c: &mut Connector, control: TaskControl) {
+    fn spawn(&self, name: &str, entry: &Arc<Entry>, task: &mut Task, control: TaskControl) {
         let (tx, rx) = watch::channel(control);
-        let state = c.state.clone();
-        *lock_state(&state) = if control == TaskControl::Pause {
-            TaskState::Paused
-        } else {
-            TaskState::Running
-        };
-        let config = match Self::validate(&c.raw) {
-            Ok(cfg) => cfg,
+        let status = entry.status.clone();
+        {
+            let mut s = lock(&status);
+            s.state = if control == TaskControl::Pause {
+                TaskState::Paused
+            } else {
+                TaskState::Running
+            };
+            s.last_error = None;
+        }
+        let raw = lock(&entry.info).raw.clone();
+        let settings = match self.settings(&raw) {
+            Ok(s) => s,
             Err(issues) => {
-                *lock_state(&state) = TaskState::Failed(HerderError::Invalid(issues).to_string());
+                lock(&status).state = TaskState::Failed(HerderError::Invalid(issues).to_string());
                 return;
             }
         };
+        for w in &settings.warnings {
+            tracing::warn!(connector = name, "{w}");
+        }
         let ctx = TaskContext {
-            destination: self.destination.clone(),
+            topics: self.topics.clone(),
             offsets: self.offsets.clone(),
-            stats: c.stats.clone(),
+            stats: entry.stats.clone(),
             stdout: self.stdout,
             flush_interval: self.flush_interval,
         };
-        let topic_defaults = topic_defaults(&c.raw);
         let name = name.to_owned();
         let failures = self.failures.clone();
         let (store, worker_id) = (self.store.clone(), self.worker_id.clone());
-        c.control = Some(tx);
-        c.handle = Some(tokio::spawn(async move {
-            let result = run_task(&name, config, topic_defaults, ctx, rx).await;
-            match result {
-                Ok(()) => tracing::info!(connector = %name, "task stopped"),
-                Err(e) => {
-                    let trace = e.to_string();
-                    tracing::error!(connector = %name, "task failed: {trace}");
-                    *lock_state(&state) = TaskState::Failed(trace.clone());
-                    metrics::counter!(sluice_core::metrics::ERRORS, "connector" => name.clone())
-                        .increment(1);
-                    store
-                        .put_status(
-                            &format!("status-task-{name}-0"),
-                            "FAILED",
-                            Some(&trace),
-                            &worker_id,
-                        )
-                        .await;
-                    if let Some(f) = failures {
-                        let _ = f.send((name.clone(), trace));
-                    }
+        task.control = Some(tx);
+        task.handle = Some(tokio::spawn(async move {
+            let trace = match run_with_retries(&name, &settings, ctx, rx, &status).await {
+                Ok(()) => {
+                    tracing::info!(connector = %name, "task stopped");
+                    return;
                 }
+                Err(e) => chain(&e),
+            };
+            tracing::error!(connector = %name, "task failed: {trace}");
+            lock(&status).state = TaskState::Failed(trace.clone());
+            metrics::counter!(sluice_core::metrics::ERRORS, "connector" => name.clone())
+                .increment(1);
+            store
+                .put_status(
+                    &format!("status-task-{name}-0"),
+                    "FAILED",
+                    Some(&trace),
+                    &worker_id,
+                )
+                .await;
+            if let Some(f) = failures {
+                let _ = f.send((name.clone(), trace));
             }
         }));
     }
 
     pub fn store_url(&self) -> String {
-        match &self.destination {
-            Destination::Kafka { bootstrap, .. } => format!("kafka://{bootstrap}"),
-            Destination::Local { data_dir } => {
-                let abs = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.clone());
-                format!("file://{}", abs.display())
-            }
-        }
+        self.topics.url()
     }
 
-    pub async fn names(&self) -> Vec<String> {
-        self.connectors.lock().await.keys().cloned().collect()
+    pub fn names(&self) -> Vec<String> {
+        lock(&self.connectors).keys().cloned().collect()
     }
 
     /// The config with secrets masked.
-    pub async fn config(&self, name: &str) -> Result<BTreeMap<String, String>, HerderError> {
-        let map = self.connectors.lock().await;
-        let c = map
-            .get(name)
-            .ok_or_else(|| HerderError::NotFound(name.to_owned()))?;
-        Ok(masked(&c.raw.props))
+    pub fn config(&self, name: &str) -> Result<BTreeMap<String, String>, HerderError> {
+        Ok(masked(&lock(&self.entry(name)?.info).raw.props))
     }
 
     /// `GET /connectors/{name}`.
-    pub async fn info(&self, name: &str) -> Result<Json, HerderError> {
-        let map = self.connectors.lock().await;
-        let c = map
-            .get(name)
-            .ok_or_else(|| HerderError::NotFound(name.to_owned()))?;
-        Ok(info_json(name, c))
+    pub fn info(&self, name: &str) -> Result<Json, HerderError> {
+        let entry = self.entry(name)?;
+        Ok(info_json(name, &entry))
     }
 
     /// `GET /connectors/{name}/status`.
-    pub async fn status(&self, name: &str) -> Result<Json, HerderError> {
-        let map = self.connectors.lock().await;
-        let c = map
-            .get(name)
-            .ok_or_else(|| HerderError::NotFound(name.to_owned()))?;
-        Ok(self.status_json(name, c))
+    pub fn status(&self, name: &str) -> Result<Json, HerderError> {
+        let entry = self.entry(name)?;
+        Ok(self.status_json(name, &entry))
     }
 
-    pub async fn task_status(&self, name: &str, task: u32) -> Result<Json, HerderError> {
-        let map = self.connectors.lock().await;
-        let c = map
-            .get(name)
-            .ok_or_else(|| HerderError::NotFound(name.to_owned()))?;
-        if task != 0 || c.target == TargetState::Stopped {
+    pub fn task_status(&self, name: &str, task: u32) -> Result<Json, HerderError> {
+        let entry = self.entry(name)?;
+        if task != 0 || lock(&entry.info).target == TargetState::Stopped {
             return Err(HerderError::NotFound(format!("{name} task {task}")));
         }
-        Ok(self.task_json(c))
+        Ok(self.task_json(&entry))
     }
 
-    fn task_json(&self, c: &Connector) -> Json {
-        let state = lock_state(&c.state).clone();
-        let mut t = json!({"id": 0, "state": state.name(), "worker_id": self.worker_id});
-        if let TaskState::Failed(trace) = state {
+    fn task_json(&self, entry: &Entry) -> Json {
+        let status = lock(&entry.status).clone();
+        let mut t = json!({"id": 0, "state": status.state.name(), "worker_id": self.worker_id});
+        if let TaskState::Failed(trace) = status.state {
             t["trace"] = Json::String(trace);
+        }
+        // Not in Connect: the transient error a RUNNING task is retrying.
+        if let Some(e) = status.last_error {
+            t["last_error"] = Json::String(e);
+            t["retries"] = json!(status.retries);
         }
         t
     }
 
-    fn status_json(&self, name: &str, c: &Connector) -> Json {
-        let connector_state = match c.target {
-            TargetState::Started => "RUNNING",
-            TargetState::Paused => "PAUSED",
-            TargetState::Stopped => "STOPPED",
+    fn status_json(&self, name: &str, entry: &Entry) -> Json {
+        let (target, kind) = {
+            let info = lock(&entry.info);
+            (info.target, info.kind)
         };
-        let tasks = if c.target == TargetState::Stopped {
+        let tasks = if target == TargetState::Stopped {
             vec![]
         } else {
-            vec![self.task_json(c)]
+            vec![self.task_json(entry)]
         };
         json!({
             "name": name,
-            "connector": {"state": connector_state, "worker_id": self.worker_id},
+            "connector": {"state": connector_state(target), "worker_id": self.worker_id},
             "tasks": tasks,
-            "type": "source",
+            "type": kind.name(),
         })
     }
 
     /// `GET /connectors?expand=status&expand=info`.
-    pub async fn expanded(&self, status: bool, info: bool) -> Json {
-        let map = self.connectors.lock().await;
+    pub fn expanded(&self, status: bool, info: bool) -> Json {
+        let entries: Vec<(String, Arc<Entry>)> = lock(&self.connectors)
+            .iter()
+            .map(|(n, e)| (n.clone(), e.clone()))
+            .collect();
         let mut out = serde_json::Map::new();
-        for (name, c) in map.iter() {
-            let mut entry = serde_json::Map::new();
+        for (name, entry) in entries {
+            let mut e = serde_json::Map::new();
             if status {
-                entry.insert("status".into(), self.status_json(name, c));
+                e.insert("status".into(), self.status_json(&name, &entry));
             }
             if info {
-                entry.insert("info".into(), info_json(name, c));
+                e.insert("info".into(), info_json(&name, &entry));
             }
-            out.insert(name.clone(), Json::Object(entry));
+            out.insert(name, Json::Object(e));
         }
         Json::Object(out)
     }
 
-    pub async fn topics(&self, name: &str) -> Result<Vec<String>, HerderError> {
-        let map = self.connectors.lock().await;
-        let c = map
-            .get(name)
-            .ok_or_else(|| HerderError::NotFound(name.to_owned()))?;
-        let topics = c.stats.topics.lock().unwrap_or_else(|e| e.into_inner());
+    pub fn topics(&self, name: &str) -> Result<Vec<String>, HerderError> {
+        let entry = self.entry(name)?;
+        let topics = lock(&entry.stats.topics);
         Ok(topics.iter().cloned().collect())
     }
 
-    pub async fn reset_topics(&self, name: &str) -> Result<(), HerderError> {
-        let map = self.connectors.lock().await;
-        let c = map
-            .get(name)
-            .ok_or_else(|| HerderError::NotFound(name.to_owned()))?;
-        c.stats
-            .topics
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .clear();
+    pub fn reset_topics(&self, name: &str) -> Result<(), HerderError> {
+        lock(&self.entry(name)?.stats.topics).clear();
         Ok(())
     }
 
-    pub async fn offsets(&self, name: &str) -> Result<Vec<SourceOffset>, HerderError> {
-        if !self.connectors.lock().await.contains_key(name) {
-            return Err(HerderError::NotFound(name.to_owned()));
+    /// Where a connector's offsets live: the worker's store, or a sink's consumer group.
+    fn offsets_of(&self, entry: &Entry) -> Result<Arc<Offsets>, HerderError> {
+        let raw = lock(&entry.info).raw.clone();
+        let settings = self.settings(&raw).map_err(HerderError::Invalid)?;
+        let internal = |e: ConnectorError| HerderError::Internal(chain(&e));
+        match (settings.class.kind, &settings.common.topics) {
+            (ConnectorKind::Sink, Some(selection)) => {
+                match sink_group_offsets(&self.topics, &raw.name, selection).map_err(internal)? {
+                    Some(group) => Ok(Arc::new(Offsets::Group(group))),
+                    None => Ok(self.offsets.clone()),
+                }
+            }
+            _ => Ok(self.offsets.clone()),
         }
-        self.offsets
+    }
+
+    pub async fn offsets(&self, name: &str) -> Result<Vec<SourceOffset>, HerderError> {
+        let entry = self.entry(name)?;
+        self.offsets_of(&entry)?
             .list(name)
             .await
-            .map_err(|e| HerderError::Internal(e.to_string()))
+            .map_err(|e| HerderError::Internal(chain(&e)))
     }
 
     /// KIP-875: offsets change only while the connector is STOPPED. `None` resets them all.
@@ -512,69 +597,182 @@ impl Herder {
         name: &str,
         offsets: Option<Vec<SourceOffset>>,
     ) -> Result<(), HerderError> {
-        let map = self.connectors.lock().await;
-        let c = map
-            .get(name)
-            .ok_or_else(|| HerderError::NotFound(name.to_owned()))?;
-        if c.target != TargetState::Stopped || c.handle.as_ref().is_some_and(|h| !h.is_finished()) {
+        let entry = self.entry(name)?;
+        let task = entry.task.lock().await;
+        if lock(&entry.info).target != TargetState::Stopped || task.running() {
             return Err(HerderError::BadRequest(format!(
                 "Connectors must be in the STOPPED state before their offsets can be modified. This can be done for the specified connector by issuing a 'PUT' request to the '/connectors/{name}/stop' endpoint"
             )));
         }
+        let backend = self.offsets_of(&entry)?;
         let result = match offsets {
-            None => self.offsets.clear(name).await,
-            Some(list) => {
-                let mut r = Ok(());
-                for o in list {
-                    r = self.offsets.commit(name, &o).await;
-                    if r.is_err() {
-                        break;
-                    }
-                }
-                r
-            }
+            None => backend.clear(name).await,
+            Some(list) => backend.commit(name, &list).await,
         };
-        result.map_err(|e| HerderError::Internal(e.to_string()))
+        result.map_err(|e| HerderError::Internal(chain(&e)))
     }
 
     /// Stops every task (their offsets are committed up to what the sinks made durable).
     pub async fn shutdown(&self) {
-        let mut map = self.connectors.lock().await;
-        for c in map.values_mut() {
-            c.shutdown().await;
+        let entries: Vec<Arc<Entry>> = lock(&self.connectors).values().cloned().collect();
+        for entry in entries {
+            entry.task.lock().await.stop().await;
         }
     }
 }
 
-impl Connector {
-    fn new(raw: RawConfig, target: TargetState) -> Self {
-        Connector {
-            raw,
-            target,
-            state: Arc::new(StdMutex::new(TaskState::Unassigned)),
-            control: None,
-            handle: None,
-            stats: Arc::new(TaskStats::default()),
+/// The config with the worker's converter settings filled in where it has none.
+fn with_defaults(raw: &RawConfig, defaults: &BTreeMap<String, String>) -> RawConfig {
+    let mut props = raw.props.clone();
+    for (k, v) in defaults {
+        props.entry(k.clone()).or_insert_with(|| v.clone());
+    }
+    RawConfig {
+        name: raw.name.clone(),
+        props,
+    }
+}
+
+/// Everything wrong with a connector config (its own keys and its transforms'), and what
+/// deserves a word; `defaults` are the worker's converter settings.
+pub fn check_config(raw: &RawConfig, defaults: &BTreeMap<String, String>) -> Checked {
+    let raw = with_defaults(raw, defaults);
+    let class = raw
+        .get("connector.class")
+        .and_then(sluice_config::find_class);
+    let (settings, mut issues, mut warnings) = ConnectorSettings::check(&raw);
+    if let Some(settings) = settings {
+        match sluice_transforms::build_chain(&settings.common) {
+            Ok((_, more)) => warnings.extend(more),
+            Err(more) => issues.extend(more),
         }
     }
+    Checked {
+        class,
+        issues,
+        warnings,
+    }
+}
 
-    async fn shutdown(&mut self) {
-        if let Some(tx) = self.control.take() {
-            let _ = tx.send(TaskControl::Stop);
+/// The first wait after a transient failure (Connect's RetryWithToleranceOperator starts at
+/// 300 ms and doubles).
+const FIRST_RETRY_DELAY: Duration = Duration::from_millis(300);
+
+/// Runs the task, retrying transient failures with exponential backoff while the retry
+/// budget (`errors.max.retries`, `errors.retry.timeout`) allows; the task stays RUNNING
+/// meanwhile, with the error in its status. A run that lasted longer than the longest delay
+/// starts a new budget.
+async fn run_with_retries(
+    name: &str,
+    settings: &ConnectorSettings,
+    ctx: TaskContext,
+    control: watch::Receiver<TaskControl>,
+    status: &StdMutex<TaskStatus>,
+) -> Result<(), ConnectorError> {
+    let retry = settings.common.retry;
+    let delay_max = Duration::from_millis(retry.delay_max_ms.max(0) as u64);
+    let mut attempt: u32 = 0;
+    let mut first_failure: Option<Instant> = None;
+    loop {
+        let started = Instant::now();
+        let result = run_task(name, settings, ctx.clone(), control.clone()).await;
+        let error = match result {
+            Ok(()) => return Ok(()),
+            Err(e) => e,
+        };
+        let stopping = *control.borrow() == TaskControl::Stop;
+        if !error.is_transient() || stopping {
+            return Err(error);
         }
-        if let Some(h) = self.handle.take() {
-            let _ = h.await;
+        if started.elapsed() > delay_max.max(Duration::from_secs(60)) {
+            attempt = 0;
+            first_failure = None;
+        }
+        let since = *first_failure.get_or_insert_with(Instant::now);
+        let out_of_retries = retry.max_retries >= 0 && i64::from(attempt) >= retry.max_retries;
+        let out_of_time = retry.timeout_ms > 0
+            && since.elapsed() >= Duration::from_millis(retry.timeout_ms as u64);
+        if out_of_retries || out_of_time {
+            let why = if out_of_retries {
+                format!("errors.max.retries={}", retry.max_retries)
+            } else {
+                format!("errors.retry.timeout={} ms", retry.timeout_ms)
+            };
+            return Err(ConnectorError::permanent(format!(
+                "{}; gave up retrying after {attempt} attempt(s) ({why})",
+                chain(&error)
+            )));
+        }
+        let delay = FIRST_RETRY_DELAY
+            .saturating_mul(2u32.saturating_pow(attempt.min(16)))
+            .min(delay_max.max(FIRST_RETRY_DELAY));
+        attempt += 1;
+        let message = chain(&error);
+        tracing::warn!(
+            connector = name,
+            attempt,
+            "task failed with a transient error, retrying in {} ms: {message}",
+            delay.as_millis()
+        );
+        metrics::counter!(sluice_core::metrics::RETRIES, "connector" => name.to_owned())
+            .increment(1);
+        {
+            let mut s = lock(status);
+            s.last_error = Some(message);
+            s.retries += 1;
+        }
+        // Wait out the delay, unless told to stop meanwhile.
+        let mut watch = control.clone();
+        let stop = async {
+            while *watch.borrow_and_update() != TaskControl::Stop {
+                if watch.changed().await.is_err() {
+                    return;
+                }
+            }
+        };
+        tokio::select! {
+            _ = tokio::time::sleep(delay) => {}
+            _ = stop => return Ok(()),
         }
     }
 }
 
-fn info_json(name: &str, c: &Connector) -> Json {
-    let tasks = if c.target == TargetState::Stopped {
+impl Entry {
+    fn new(
+        raw: RawConfig,
+        target: TargetState,
+        kind: ConnectorKind,
+        stats: Option<Arc<TaskStats>>,
+    ) -> Self {
+        Entry {
+            info: StdMutex::new(Info { raw, target, kind }),
+            status: Arc::new(StdMutex::new(TaskStatus {
+                state: TaskState::Unassigned,
+                last_error: None,
+                retries: 0,
+            })),
+            stats: stats.unwrap_or_default(),
+            task: Mutex::new(Task::default()),
+        }
+    }
+}
+
+fn connector_state(target: TargetState) -> &'static str {
+    match target {
+        TargetState::Started => "RUNNING",
+        TargetState::Paused => "PAUSED",
+        TargetState::Stopped => "STOPPED",
+    }
+}
+
+fn info_json(name: &str, entry: &Entry) -> Json {
+    let info = lock(&entry.info);
+    let tasks = if info.target == TargetState::Stopped {
         json!([])
     } else {
         json!([{"connector": name, "task": 0}])
     };
-    json!({"name": name, "config": masked(&c.raw.props), "tasks": tasks, "type": "source"})
+    json!({"name": name, "config": masked(&info.raw.props), "tasks": tasks, "type": info.kind.name()})
 }
 
 pub fn masked(props: &BTreeMap<String, String>) -> BTreeMap<String, String> {
@@ -591,18 +789,4 @@ pub fn masked(props: &BTreeMap<String, String>) -> BTreeMap<String, String> {
             )
         })
         .collect()
-}
-
-/// Connect's per-connector `topic.creation.default.*` (KIP-158); invalid numbers were
-/// already refused by validation.
-pub fn topic_defaults(raw: &RawConfig) -> Option<TopicDefaults> {
-    let int = |k: &str| raw.get(k).and_then(|v| v.trim().parse::<i32>().ok());
-    let (p, r) = (
-        int("topic.creation.default.partitions"),
-        int("topic.creation.default.replication.factor"),
-    );
-    (p.is_some() || r.is_some()).then(|| TopicDefaults {
-        partitions: p.unwrap_or(1),
-        replication_factor: r.unwrap_or(1),
-    })
 }

@@ -2,10 +2,11 @@
 //! deleted at run time, their configs and target states persisted, and the Kafka Connect
 //! REST API that drives it all.
 
+pub mod file_sink;
 pub mod herder;
 pub mod rest;
 pub mod runner;
 pub mod store;
 
 pub use herder::{Herder, HerderError};
-pub use runner::Destination;
+pub use runner::TopicStore;

@@ -12,8 +12,9 @@ use axum::routing::{get, post, put};
 use axum::{Json, Router};
 use serde::Deserialize;
 use serde_json::{json, Value};
+use sluice_config::def::{ConfigKey, Default, Valid};
 use sluice_config::raw::{is_secret_key, MASK};
-use sluice_config::{RawConfig, POSTGRES_CONNECTOR_CLASS};
+use sluice_config::{RawConfig, CLASSES};
 use sluice_core::record::SourceOffset;
 
 use crate::herder::{Herder, HerderError};
@@ -113,14 +114,25 @@ async fn root(State(h): State<AppState>) -> Json<Value> {
     }))
 }
 
+/// Every connector class, with its kind and version, from the class table.
 async fn plugins() -> Json<Value> {
-    Json(
-        json!([{"class": POSTGRES_CONNECTOR_CLASS, "type": "source", "version": env!("CARGO_PKG_VERSION")}]),
-    )
+    Json(Value::Array(
+        CLASSES
+            .iter()
+            .map(|c| json!({"class": c.class, "type": c.kind.name(), "version": c.version}))
+            .collect(),
+    ))
 }
 
-/// `PUT /connector-plugins/{class}/config/validate` in Connect's `ConfigInfos` shape.
-async fn validate(Path(class): Path<String>, Json(body): Json<Value>) -> ApiResult<Json<Value>> {
+/// `PUT /connector-plugins/{class}/config/validate` in Connect's `ConfigInfos` shape: a
+/// definition and a value for every key the class declares (Connect's shared keys first), the
+/// configured transforms' keys, and any other key that was set. Sluice adds `warnings`
+/// (unknown keys, keys with no effect) beside each value's `errors`.
+async fn validate(
+    State(h): State<AppState>,
+    Path(class): Path<String>,
+    Json(body): Json<Value>,
+) -> ApiResult<Json<Value>> {
     let mut props = props_from(&body)?;
     match props.get("connector.class") {
         None => {
@@ -137,32 +149,125 @@ async fn validate(Path(class): Path<String>, Json(body): Json<Value>) -> ApiResu
         name: props.get("name").cloned().unwrap_or_default(),
         props: props.clone(),
     };
-    let issues = Herder::validate(&raw).err().unwrap_or_default();
-    let mut keys: Vec<String> = props.keys().cloned().collect();
-    for i in &issues {
-        if !keys.contains(&i.key) {
-            keys.push(i.key.clone());
+    let checked = h.check(&raw);
+    let mut defs: Vec<(String, &'static ConfigKey, String)> = Vec::new();
+    if let Some(c) = checked.class {
+        let own = c.defs();
+        // Connect lists its shared keys before the connector's own.
+        for d in own.iter().skip(1).chain(own.iter().take(1)) {
+            for k in d.keys {
+                defs.push((k.name.to_owned(), k, k.group.to_owned()));
+            }
         }
     }
-    let configs: Vec<Value> = keys
-        .iter()
-        .enumerate()
-        .map(|(order, key)| {
-            let errors: Vec<String> = issues.iter().filter(|i| &i.key == key).map(|i| i.to_string()).collect();
-            let value = props.get(key).map(|v| if is_secret_key(key) { MASK.to_owned() } else { v.clone() });
-            json!({
-                "definition": {
-                    "name": key, "type": if is_secret_key(key) { "PASSWORD" } else { "STRING" },
-                    "required": false, "default_value": null, "importance": "MEDIUM", "documentation": "",
-                    "group": "Common", "width": "NONE", "display_name": key, "dependents": [], "order": order,
-                },
-                "value": {"name": key, "value": value, "recommended_values": [], "errors": errors, "visible": true},
-            })
+    for alias in raw
+        .get("transforms")
+        .map(sluice_config::common::list_of)
+        .unwrap_or_default()
+    {
+        let prefix = format!("transforms.{alias}.");
+        if let Some(t) = raw
+            .get(&format!("{prefix}type"))
+            .and_then(|c| sluice_transforms::find_transform(c.trim()))
+        {
+            for k in t.def.keys {
+                defs.push((
+                    format!("{prefix}{}", k.name),
+                    k,
+                    format!("Transforms: {alias}"),
+                ));
+            }
+        }
+    }
+    let mut configs: Vec<Value> = Vec::new();
+    let mut listed: Vec<String> = Vec::new();
+    let mut groups: Vec<String> = Vec::new();
+    let value_of = |key: &str| {
+        props.get(key).map(|v| {
+            if is_secret_key(key) {
+                MASK.to_owned()
+            } else {
+                v.clone()
+            }
         })
-        .collect();
-    Ok(Json(
-        json!({"name": class, "error_count": issues.len(), "groups": ["Common"], "configs": configs}),
-    ))
+    };
+    let errors_of = |key: &str| -> Vec<String> {
+        checked
+            .issues
+            .iter()
+            .filter(|i| i.key == key)
+            .map(|i| i.to_string())
+            .collect()
+    };
+    let warnings_of = |key: &str| -> Vec<String> {
+        checked
+            .warnings
+            .iter()
+            .filter(|i| i.key == key)
+            .map(|i| i.to_string())
+            .collect()
+    };
+    for (order, (name, k, group)) in defs.iter().enumerate() {
+        if !groups.contains(group) {
+            groups.push(group.clone());
+        }
+        let recommended: Vec<&str> = match k.valid {
+            Valid::OneOf(v) => v.to_vec(),
+            _ => Vec::new(),
+        };
+        configs.push(json!({
+            "definition": {
+                "name": name,
+                "type": k.ty.name(),
+                "required": k.default == Default::Required,
+                "default_value": k.default_value(),
+                "importance": k.importance.name(),
+                "documentation": k.doc,
+                "group": group,
+                "width": "NONE",
+                "display_name": name,
+                "dependents": [],
+                "order": order + 1,
+            },
+            "value": {
+                "name": name,
+                "value": value_of(name),
+                "recommended_values": recommended,
+                "errors": errors_of(name),
+                "warnings": warnings_of(name),
+                "visible": true,
+            },
+        }));
+        listed.push(name.clone());
+    }
+    // Keys set (or named by a problem) that no definition covers.
+    let mut others: Vec<String> = props.keys().cloned().collect();
+    others.extend(checked.issues.iter().map(|i| i.key.clone()));
+    others.extend(checked.warnings.iter().map(|i| i.key.clone()));
+    for key in others {
+        if listed.contains(&key) {
+            continue;
+        }
+        listed.push(key.clone());
+        configs.push(json!({
+            "definition": {
+                "name": key, "type": if is_secret_key(&key) { "PASSWORD" } else { "STRING" },
+                "required": false, "default_value": null, "importance": "LOW",
+                "documentation": "", "group": "Other", "width": "NONE", "display_name": key,
+                "dependents": [], "order": -1,
+            },
+            "value": {
+                "name": key, "value": value_of(&key), "recommended_values": [],
+                "errors": errors_of(&key), "warnings": warnings_of(&key), "visible": true,
+            },
+        }));
+    }
+    Ok(Json(json!({
+        "name": checked.class.map_or(class.as_str(), |c| c.class),
+        "error_count": checked.issues.len(),
+        "groups": groups,
+        "configs": configs,
+    })))
 }
 
 /// `?expand=status&expand=info` (repeated keys, which serde's query parser doesn't take).
@@ -181,9 +286,9 @@ fn expands(query: &Option<String>) -> (bool, bool) {
 async fn list(State(h): State<AppState>, RawQuery(q): RawQuery) -> Json<Value> {
     let (status, info) = expands(&q);
     if status || info {
-        Json(h.expanded(status, info).await)
+        Json(h.expanded(status, info))
     } else {
-        Json(json!(h.names().await))
+        Json(json!(h.names()))
     }
 }
 
@@ -204,15 +309,15 @@ async fn create(
         .ok_or_else(|| bad_request("Connector name must be given (\"name\" beside \"config\")"))?;
     props.entry("name".into()).or_insert_with(|| name.clone());
     h.put_config(&name, props, true).await?;
-    Ok((StatusCode::CREATED, Json(h.info(&name).await?)))
+    Ok((StatusCode::CREATED, Json(h.info(&name)?)))
 }
 
 async fn info(State(h): State<AppState>, Path(name): Path<String>) -> ApiResult<Json<Value>> {
-    Ok(Json(h.info(&name).await?))
+    Ok(Json(h.info(&name)?))
 }
 
 async fn config(State(h): State<AppState>, Path(name): Path<String>) -> ApiResult<Json<Value>> {
-    Ok(Json(json!(h.config(&name).await?)))
+    Ok(Json(json!(h.config(&name)?)))
 }
 
 async fn put_config(
@@ -227,7 +332,7 @@ async fn put_config(
     } else {
         StatusCode::OK
     };
-    Ok((code, Json(h.info(&name).await?)))
+    Ok((code, Json(h.info(&name)?)))
 }
 
 async fn delete(State(h): State<AppState>, Path(name): Path<String>) -> ApiResult<StatusCode> {
@@ -236,11 +341,11 @@ async fn delete(State(h): State<AppState>, Path(name): Path<String>) -> ApiResul
 }
 
 async fn status(State(h): State<AppState>, Path(name): Path<String>) -> ApiResult<Json<Value>> {
-    Ok(Json(h.status(&name).await?))
+    Ok(Json(h.status(&name)?))
 }
 
 async fn tasks(State(h): State<AppState>, Path(name): Path<String>) -> ApiResult<Json<Value>> {
-    let info = h.info(&name).await?;
+    let info = h.info(&name)?;
     let tasks: Vec<Value> = info["tasks"]
         .as_array()
         .map(|t| {
@@ -256,14 +361,14 @@ async fn task_status(
     State(h): State<AppState>,
     Path((name, task)): Path<(String, u32)>,
 ) -> ApiResult<Json<Value>> {
-    Ok(Json(h.task_status(&name, task).await?))
+    Ok(Json(h.task_status(&name, task)?))
 }
 
 async fn restart_task(
     State(h): State<AppState>,
     Path((name, task)): Path<(String, u32)>,
 ) -> ApiResult<StatusCode> {
-    h.task_status(&name, task).await?;
+    h.task_status(&name, task)?;
     h.restart(&name, false).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -288,7 +393,7 @@ async fn restart(
         return Ok(StatusCode::NO_CONTENT.into_response());
     }
     // Connect answers 202 with the status as it is once the restart was requested.
-    let mut before = h.status(&name).await?;
+    let mut before = h.status(&name)?;
     let restarted = h.restart(&name, only_failed).await?;
     if restarted {
         before["connector"]["state"] = json!("RESTARTING");
@@ -318,7 +423,7 @@ async fn stop(State(h): State<AppState>, Path(name): Path<String>) -> ApiResult<
 }
 
 async fn topics(State(h): State<AppState>, Path(name): Path<String>) -> ApiResult<Json<Value>> {
-    let topics = h.topics(&name).await?;
+    let topics = h.topics(&name)?;
     Ok(Json(json!({ name: {"topics": topics} })))
 }
 
@@ -326,7 +431,7 @@ async fn reset_topics(
     State(h): State<AppState>,
     Path(name): Path<String>,
 ) -> ApiResult<StatusCode> {
-    h.reset_topics(&name).await?;
+    h.reset_topics(&name)?;
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -1,25 +1,30 @@
-//! One connector task from config to its end: build the source and the sink, read the stored
-//! offset, drive the pipeline until told to stop, then flush and close. The sink and offset
-//! backends are enums so one `match` shows every destination Sluice knows.
+//! One connector task from config to its end: build its source, transforms and sink, read
+//! the stored offsets, drive the pipeline until told to stop, then flush and close. A source
+//! connector writes to the worker's topic store (local topics or Kafka); a sink connector
+//! reads from it. The stores and sinks are enums, so one `match` shows every one Sluice knows.
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use sluice_config::ConnectorConfig;
-use sluice_core::json::JsonConverter;
+use sluice_config::{ConnectorConfig, ConnectorSettings};
+use sluice_core::error::ConnectorError;
+use sluice_core::json::Converter;
 use sluice_core::offsets::OffsetStore;
-use sluice_core::pipeline::{
-    self, BoxError, Durable, OffsetBackend, PipelineOptions, Sink, TaskControl, TaskStats,
+use sluice_core::pipeline::{self, OffsetBackend, PipelineOptions, Source, TaskControl, TaskStats};
+use sluice_core::record::{Json, Record, SourceOffset, Written};
+use sluice_core::sink::{Durable, Sink, Tee};
+use sluice_core::topics::{LocalTopicSink, LocalTopicSource, LocalTopics, TopicSelection};
+use sluice_kafka::{
+    GroupConsumer, GroupOffsets, KafkaOffsetStore, KafkaTopicSink, KafkaTopicSource, TopicDefaults,
 };
-use sluice_core::record::{Json, ProducerRecord, RecordPosition, SourceOffset, SourceRecord};
-use sluice_core::topics::LocalTopics;
-use sluice_kafka::{KafkaOffsetStore, KafkaSink, TopicDefaults};
 use sluice_postgres::PostgresSource;
 use tokio::sync::watch;
 
-/// Where a worker's records go: local topics in the data dir, or Kafka.
+use crate::file_sink::FileSink;
+
+/// Where a worker's records live: local topics in the data dir, or Kafka.
 #[derive(Debug, Clone)]
-pub enum Destination {
+pub enum TopicStore {
     Local {
         data_dir: PathBuf,
     },
@@ -29,155 +34,285 @@ pub enum Destination {
     },
 }
 
-pub enum AnySink {
-    Local(LocalTopics),
-    Kafka(KafkaSink),
+impl TopicStore {
+    /// A writer of topics with these converters (a source connector's records, or a dead
+    /// letter queue's bytes).
+    pub fn sink(
+        &self,
+        key: Converter,
+        value: Converter,
+        defaults: Option<TopicDefaults>,
+    ) -> Result<TopicSink, ConnectorError> {
+        Ok(match self {
+            TopicStore::Local { data_dir } => TopicSink::Local(LocalTopicSink {
+                topics: LocalTopics::open(data_dir)?,
+                key,
+                value,
+            }),
+            TopicStore::Kafka {
+                bootstrap,
+                defaults: worker,
+            } => TopicSink::Kafka(KafkaTopicSink::new(
+                bootstrap,
+                defaults.unwrap_or(*worker),
+                key,
+                value,
+            )?),
+        })
+    }
+
+    /// `kafka://<bootstrap>` or `file://<data dir>`.
+    pub fn url(&self) -> String {
+        match self {
+            TopicStore::Kafka { bootstrap, .. } => format!("kafka://{bootstrap}"),
+            TopicStore::Local { data_dir } => {
+                let abs = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.clone());
+                format!("file://{}", abs.display())
+            }
+        }
+    }
 }
 
-impl Sink for AnySink {
-    async fn write(&mut self, records: &[ProducerRecord]) -> Result<Vec<RecordPosition>, BoxError> {
+pub enum TopicSink {
+    Local(LocalTopicSink),
+    Kafka(KafkaTopicSink),
+}
+
+impl Sink for TopicSink {
+    async fn write(&mut self, records: &[Record]) -> Result<Written, ConnectorError> {
         match self {
-            AnySink::Local(s) => s.write(records).await,
-            AnySink::Kafka(s) => s.write(records).await,
+            TopicSink::Local(s) => s.write(records).await,
+            TopicSink::Kafka(s) => s.write(records).await,
         }
     }
 
-    async fn flush(&mut self) -> Result<(), BoxError> {
+    async fn flush(&mut self) -> Result<(), ConnectorError> {
         match self {
-            AnySink::Local(s) => s.flush().await,
-            AnySink::Kafka(s) => s.flush().await,
+            TopicSink::Local(s) => s.flush().await,
+            TopicSink::Kafka(s) => s.flush().await,
         }
     }
 
-    async fn start_flush(&mut self) -> Result<Durable, BoxError> {
+    async fn start_flush(&mut self) -> Result<Durable, ConnectorError> {
         match self {
-            AnySink::Local(s) => s.start_flush().await,
-            AnySink::Kafka(s) => s.start_flush().await,
-        }
-    }
-
-    async fn write_source(
-        &mut self,
-        records: &[SourceRecord],
-        key: JsonConverter,
-        value: JsonConverter,
-    ) -> Result<Vec<RecordPosition>, BoxError> {
-        match self {
-            AnySink::Local(s) => s.write_source(records, key, value).await,
-            AnySink::Kafka(s) => s.write_source(records, key, value).await,
+            TopicSink::Local(s) => s.start_flush().await,
+            TopicSink::Kafka(s) => s.start_flush().await,
         }
     }
 }
 
-/// Where a worker keeps source offsets: a file store beside local topics, Connect's
-/// offsets topic beside Kafka topics.
+/// Where offsets are kept: source offsets in a file store beside local topics or in
+/// Connect's offsets topic beside Kafka topics; a sink connector's positions in the file store
+/// (local topics) or its consumer group (Kafka).
 pub enum Offsets {
     File(OffsetStore),
     Kafka(KafkaOffsetStore),
+    Group(GroupOffsets),
 }
 
 impl OffsetBackend for Offsets {
-    async fn get(&self, connector: &str, partition: &Json) -> Result<Option<Json>, BoxError> {
+    async fn get(&self, connector: &str, partition: &Json) -> Result<Option<Json>, ConnectorError> {
         match self {
             Offsets::File(o) => OffsetBackend::get(o, connector, partition).await,
             Offsets::Kafka(o) => o.get(connector, partition).await,
+            Offsets::Group(o) => o.get(connector, partition).await,
         }
     }
 
-    async fn commit(&self, connector: &str, offset: &SourceOffset) -> Result<(), BoxError> {
+    async fn commit(
+        &self,
+        connector: &str,
+        offsets: &[SourceOffset],
+    ) -> Result<(), ConnectorError> {
         match self {
-            Offsets::File(o) => OffsetBackend::commit(o, connector, offset).await,
-            Offsets::Kafka(o) => o.commit(connector, offset).await,
+            Offsets::File(o) => OffsetBackend::commit(o, connector, offsets).await,
+            Offsets::Kafka(o) => o.commit(connector, offsets).await,
+            Offsets::Group(o) => o.commit(connector, offsets).await,
         }
     }
 
-    async fn list(&self, connector: &str) -> Result<Vec<SourceOffset>, BoxError> {
+    async fn list(&self, connector: &str) -> Result<Vec<SourceOffset>, ConnectorError> {
         match self {
             Offsets::File(o) => OffsetBackend::list(o, connector).await,
             Offsets::Kafka(o) => o.list(connector).await,
+            Offsets::Group(o) => o.list(connector).await,
         }
     }
 
-    async fn clear(&self, connector: &str) -> Result<(), BoxError> {
+    async fn clear(&self, connector: &str) -> Result<(), ConnectorError> {
         match self {
             Offsets::File(o) => OffsetBackend::clear(o, connector).await,
             Offsets::Kafka(o) => o.clear(connector).await,
+            Offsets::Group(o) => o.clear(connector).await,
         }
-    }
-}
-
-impl Destination {
-    /// The offset backend that goes with this destination.
-    pub async fn offsets(
-        &self,
-        data_dir: &std::path::Path,
-        offset_topic: &str,
-    ) -> Result<Offsets, BoxError> {
-        Ok(match self {
-            Destination::Local { .. } => Offsets::File(OffsetStore::open(data_dir)?),
-            Destination::Kafka { bootstrap, .. } => {
-                Offsets::Kafka(KafkaOffsetStore::open(bootstrap, offset_topic).await?)
-            }
-        })
-    }
-
-    fn sink(&self, topic_defaults: Option<TopicDefaults>) -> Result<AnySink, BoxError> {
-        Ok(match self {
-            Destination::Local { data_dir } => AnySink::Local(LocalTopics::open(data_dir)?),
-            Destination::Kafka {
-                bootstrap,
-                defaults,
-            } => AnySink::Kafka(KafkaSink::new(
-                bootstrap,
-                topic_defaults.unwrap_or(*defaults),
-            )?),
-        })
     }
 }
 
 /// Everything one task run needs besides its config.
 #[derive(Clone)]
 pub struct TaskContext {
-    pub destination: Destination,
+    pub topics: TopicStore,
+    /// The worker's offset store (source offsets; sink positions on local topics).
     pub offsets: Arc<Offsets>,
     pub stats: Arc<TaskStats>,
     pub stdout: bool,
     pub flush_interval: std::time::Duration,
 }
 
+/// Records a sink connector's topic reader takes per poll.
+const SINK_BATCH: usize = 2048;
+
+/// The offset backend of a connector: the worker's, or for a sink connector on Kafka its
+/// consumer group (also used by the REST offsets API while it is stopped).
+pub fn sink_group_offsets(
+    topics: &TopicStore,
+    connector: &str,
+    selection: &TopicSelection,
+) -> Result<Option<GroupOffsets>, ConnectorError> {
+    match topics {
+        TopicStore::Kafka { bootstrap, .. } => Ok(Some(GroupOffsets {
+            group: GroupConsumer::new(bootstrap, connector)?,
+            selection: selection.clone(),
+        })),
+        TopicStore::Local { .. } => Ok(None),
+    }
+}
+
 /// Runs a connector's task until `control` says Stop or it fails.
 pub async fn run_task(
     name: &str,
-    config: ConnectorConfig,
-    topic_defaults: Option<TopicDefaults>,
+    settings: &ConnectorSettings,
     ctx: TaskContext,
     control: watch::Receiver<TaskControl>,
-) -> Result<(), BoxError> {
-    let sink = ctx.destination.sink(topic_defaults)?;
-    match config {
+) -> Result<(), ConnectorError> {
+    let common = &settings.common;
+    let (chain, _) = sluice_transforms::build_chain(common).map_err(|issues| {
+        let text: Vec<String> = issues.iter().map(|i| i.to_string()).collect();
+        ConnectorError::permanent(text.join("; "))
+    })?;
+    let opts = PipelineOptions {
+        connector: name.to_owned(),
+        stats: ctx.stats.clone(),
+        flush_interval: ctx.flush_interval,
+        transforms: Arc::new(chain),
+        errors: common.errors.clone(),
+        sink_class: settings.class.class.to_owned(),
+    };
+    let converters = (common.key_converter, common.value_converter);
+    let stdout = ctx.stdout.then_some(converters);
+    match &settings.connector {
         ConnectorConfig::Postgres(cfg) => {
-            let opts = PipelineOptions {
-                connector: name.to_owned(),
-                key_converter: JsonConverter {
-                    schemas_enable: cfg.key_schemas_enable,
-                },
-                value_converter: JsonConverter {
-                    schemas_enable: cfg.value_schemas_enable,
-                },
-                stdout: ctx.stdout,
-                stats: ctx.stats.clone(),
-                flush_interval: ctx.flush_interval,
-            };
-            let partition = sluice_postgres::source::source_partition(&cfg);
-            let stored = ctx
-                .offsets
-                .get(name, &partition)
-                .await
-                .map_err(|e| format!("cannot read the stored offsets: {e}"))?;
-            let mut source = PostgresSource::start(*cfg, stored).await?;
-            pipeline::run(opts, &mut source, sink, ctx.offsets.clone(), control).await?;
+            let partition = sluice_postgres::source::source_partition(cfg);
+            let stored = ctx.offsets.get(name, &partition).await?;
+            let mut source = PostgresSource::start((**cfg).clone(), stored).await?;
+            let defaults = common.topic_creation.map(|t| TopicDefaults {
+                partitions: t.partitions,
+                replication_factor: t.replication_factor,
+            });
+            let sink = ctx.topics.sink(converters.0, converters.1, defaults)?;
+            drive(
+                opts,
+                &mut source,
+                sink,
+                None,
+                ctx.offsets.clone(),
+                control,
+                stdout,
+            )
+            .await?;
             source.stop().await?;
             Ok(())
         }
+        ConnectorConfig::FileSink(cfg) => {
+            let sink = FileSink::open(cfg)?;
+            run_sink(name, settings, &ctx, opts, sink, control, stdout).await
+        }
     }
+}
+
+/// A sink connector's pipeline: its topics read from the worker's store, positions kept with
+/// them, rejected records sent to the dead letter queue when one is configured.
+async fn run_sink<K: Sink + 'static>(
+    name: &str,
+    settings: &ConnectorSettings,
+    ctx: &TaskContext,
+    opts: PipelineOptions,
+    sink: K,
+    control: watch::Receiver<TaskControl>,
+    stdout: Option<(Converter, Converter)>,
+) -> Result<(), ConnectorError> {
+    let common = &settings.common;
+    let Some(selection) = common.topics.clone() else {
+        return Err(ConnectorError::permanent(
+            "a sink connector needs topics or topics.regex",
+        ));
+    };
+    let dlq = match &common.errors.dlq_topic {
+        Some(_) => Some(ctx.topics.sink(
+            Converter::ByteArray,
+            Converter::ByteArray,
+            Some(TopicDefaults {
+                partitions: 1,
+                replication_factor: common.dlq_replication_factor,
+            }),
+        )?),
+        None => None,
+    };
+    let (key, value) = (common.key_converter, common.value_converter);
+    match &ctx.topics {
+        TopicStore::Local { data_dir } => {
+            let stored = ctx.offsets.list(name).await?;
+            let mut source =
+                LocalTopicSource::new(data_dir, selection, key, value, stored, SINK_BATCH);
+            drive(
+                opts,
+                &mut source,
+                sink,
+                dlq,
+                ctx.offsets.clone(),
+                control,
+                stdout,
+            )
+            .await
+        }
+        TopicStore::Kafka { .. } => {
+            let Some(group) = sink_group_offsets(&ctx.topics, name, &selection)? else {
+                return Ok(());
+            };
+            let mut source =
+                KafkaTopicSource::new(group.group.clone(), &selection, key, value, SINK_BATCH)?;
+            let offsets = Arc::new(Offsets::Group(group));
+            drive(opts, &mut source, sink, dlq, offsets, control, stdout).await
+        }
+    }
+}
+
+/// The pipeline, with the `--stdout` tee around the sink when asked.
+async fn drive<S: Source, K: Sink + 'static, O: OffsetBackend + 'static>(
+    opts: PipelineOptions,
+    source: &mut S,
+    sink: K,
+    dlq: Option<TopicSink>,
+    offsets: Arc<O>,
+    control: watch::Receiver<TaskControl>,
+    stdout: Option<(Converter, Converter)>,
+) -> Result<(), ConnectorError> {
+    let result = match stdout {
+        Some((key, value)) => {
+            pipeline::run(
+                opts,
+                source,
+                Tee::new(sink, key, value),
+                dlq,
+                offsets,
+                control,
+            )
+            .await
+        }
+        None => pipeline::run(opts, source, sink, dlq, offsets, control).await,
+    };
+    result.map_err(|e| ConnectorError {
+        kind: e.kind(),
+        error: Box::new(e),
+    })
 }

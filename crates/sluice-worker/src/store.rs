@@ -9,8 +9,10 @@ use std::fs;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
+use sluice_config::worker::InternalTopicConfig;
+use sluice_core::error::{chain, ConnectorError};
 use sluice_core::offsets::replace_durably;
-use sluice_kafka::InternalTopic;
+use sluice_kafka::{InternalTopic, TopicDefaults};
 
 /// Connect's target state of a connector: what the operator asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -51,23 +53,27 @@ impl ConfigStore {
 
     pub async fn kafka(
         bootstrap: &str,
-        config_topic: &str,
-        status_topic: &str,
+        configs: &InternalTopicConfig,
+        status: &InternalTopicConfig,
     ) -> Result<Self, StoreError> {
-        let open = |topic: &str| {
-            let topic = topic.to_owned();
+        let open = |t: &InternalTopicConfig| {
+            let t = t.clone();
             async move {
-                InternalTopic::open(bootstrap, &topic)
+                let settings = TopicDefaults {
+                    partitions: t.partitions,
+                    replication_factor: t.replication_factor,
+                };
+                InternalTopic::open(bootstrap, &t.name, settings)
                     .await
                     .map_err(|e| StoreError {
-                        path: PathBuf::from(format!("kafka://{bootstrap}/{topic}")),
-                        reason: e.to_string(),
+                        path: PathBuf::from(format!("kafka://{bootstrap}/{}", t.name)),
+                        reason: chain(&e),
                     })
             }
         };
         Ok(ConfigStore::Kafka {
-            configs: open(config_topic).await?,
-            status: open(status_topic).await?,
+            configs: open(configs).await?,
+            status: open(status).await?,
         })
     }
 
@@ -154,16 +160,16 @@ impl ConfigStore {
                 .put(key.as_bytes(), Some(value.to_string().as_bytes()))
                 .await
             {
-                tracing::warn!("cannot record status {key}={state}: {e}");
+                tracing::warn!("cannot record status {key}={state}: {}", chain(&e));
             }
         }
     }
 }
 
-fn kafka_err(e: sluice_kafka::KafkaSinkError) -> StoreError {
+fn kafka_err(e: ConnectorError) -> StoreError {
     StoreError {
         path: PathBuf::from("kafka"),
-        reason: e.to_string(),
+        reason: chain(&e),
     }
 }
 

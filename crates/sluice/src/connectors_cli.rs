@@ -605,6 +605,12 @@ fn render_info(name: &str, config: &Value, status: &Value, topics: &[String]) ->
             out.push_str(&format!("  {line}\n"));
         }
     }
+    if let Some(error) = task["last_error"].as_str() {
+        out.push_str(&format!(
+            "\nRetrying after a transient error ({} retries so far):\n  {error}\n",
+            task["retries"]
+        ));
+    }
     out
 }
 
@@ -715,6 +721,9 @@ async fn destroy(worker: &Worker, name: &str, json: bool) -> Result<String> {
 /// before it has connected, so running also means something was written (snapshot records
 /// or a heartbeat). Only with heartbeats off, when an idle connector writes nothing, does
 /// RUNNING held for a while count.
+/// Retries after which `wait` reports a task as failing.
+const WAIT_RETRIES: u64 = 3;
+
 async fn wait(worker: &Worker, name: &str, timeout: Duration, json: bool) -> Result<String> {
     let config = worker.get(&["connectors", name, "config"]).await?;
     let heartbeats = config["heartbeat.interval.ms"]
@@ -730,6 +739,13 @@ async fn wait(worker: &Worker, name: &str, timeout: Duration, json: bool) -> Res
         match state.as_str() {
             "FAILED" => bail!("{name} failed: {}", one_line(&text(&task["trace"]))),
             "PAUSED" => bail!("{name} is paused; resume it with 'sluice connectors resume {name}'"),
+            // A task that keeps failing with transient errors is retried and stays RUNNING;
+            // waiting on is pointless after a few tries.
+            "RUNNING" if task["retries"].as_u64().is_some_and(|n| n >= WAIT_RETRIES) => bail!(
+                "{name} keeps failing ({} retries): {}",
+                task["retries"],
+                one_line(&text(&task["last_error"]))
+            ),
             "RUNNING" => {
                 let since = *running_since.get_or_insert_with(Instant::now);
                 let quiet_enough = !heartbeats && since.elapsed() >= QUIET_RUNNING;

@@ -10,11 +10,16 @@ use std::time::Duration;
 
 use anyhow::{bail, Context, Result};
 use clap::{Args, Parser, Subcommand};
-use sluice_config::{ConnectorConfig, RawConfig};
+use sluice_config::worker::{InternalTopicConfig, WorkerConfig};
+use sluice_config::{ConfigError, RawConfig};
+use sluice_core::error::chain;
+use sluice_core::offsets::OffsetStore;
 use sluice_core::topics::{list_topics, TopicReader};
-use sluice_kafka::TopicDefaults;
+use sluice_kafka::{KafkaOffsetStore, TopicDefaults};
+use sluice_worker::herder::check_config;
+use sluice_worker::runner::Offsets;
 use sluice_worker::store::ConfigStore;
-use sluice_worker::{Destination, Herder};
+use sluice_worker::{Herder, TopicStore};
 
 #[derive(Parser)]
 #[command(
@@ -73,15 +78,16 @@ struct WorkerArgs {
     /// Also print every record as one JSON line on stdout.
     #[arg(long)]
     stdout: bool,
-    /// Worker properties file (data.dir, bootstrap.servers, offset.storage.topic,
-    /// topic.creation.default.partitions, topic.creation.default.replication.factor, rest.port).
+    /// Worker properties file (Kafka Connect's worker keys: bootstrap.servers,
+    /// offset.storage.topic, offset.flush.interval.ms, listeners or rest.port, key.converter,
+    /// ...; and Sluice's data.dir).
     #[arg(long)]
     worker_config: Option<PathBuf>,
     /// REST API port.
     #[arg(long)]
     rest_port: Option<u16>,
     /// REST API address.
-    #[arg(long, default_value = "127.0.0.1")]
+    #[arg(long, default_value = DEFAULT_REST_BIND)]
     rest_bind: String,
 }
 
@@ -105,6 +111,7 @@ enum TopicsCommand {
 
 const DEFAULT_DATA_DIR: &str = "./sluice-data";
 const DEFAULT_REST_PORT: u16 = 8083;
+const DEFAULT_REST_BIND: &str = "127.0.0.1";
 
 fn main() {
     use std::io::IsTerminal;
@@ -141,7 +148,7 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Topics {
             command: TopicsCommand::List(d),
         } => {
-            for t in list_topics(&data_dir(&d, None))? {
+            for t in list_topics(&data_dir(&d))? {
                 println!("{t}");
             }
             Ok(())
@@ -154,98 +161,63 @@ async fn run(cli: Cli) -> Result<()> {
                     from_beginning,
                     follow,
                 },
-        } => tail(&data_dir(&dir, None), &topic, from_beginning, follow).await,
+        } => tail(&data_dir(&dir), &topic, from_beginning, follow).await,
         Command::Connectors { args } => connectors_cli::run(args).await,
     }
 }
 
-fn data_dir(d: &DataDir, from_file: Option<&str>) -> PathBuf {
+fn data_dir(d: &DataDir) -> PathBuf {
     d.data_dir
         .clone()
-        .or_else(|| from_file.map(PathBuf::from))
         .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
 }
 
-struct Settings {
-    data_dir: PathBuf,
-    destination: Destination,
-    offset_topic: String,
-    config_topic: String,
-    status_topic: String,
-    rest_port: Option<u16>,
-    flush_interval: Duration,
-}
-
-fn settings(args: &WorkerArgs) -> Result<Settings> {
-    let props = match &args.worker_config {
+/// The worker's properties file, typed and validated, with the command line on top.
+fn worker_config(args: &WorkerArgs) -> Result<WorkerConfig> {
+    let (source, props) = match &args.worker_config {
         Some(path) => {
             let text = std::fs::read(path)
                 .with_context(|| format!("cannot read worker config {}", path.display()))?;
-            java_properties::read(text.as_slice()).with_context(|| {
+            let props = java_properties::read(text.as_slice()).with_context(|| {
                 format!(
                     "worker config {} is not a valid .properties file",
                     path.display()
                 )
-            })?
+            })?;
+            (path.display().to_string(), props.into_iter().collect())
         }
-        None => Default::default(),
+        None => ("(defaults)".to_owned(), Default::default()),
     };
-    let int = |key: &str| -> Result<Option<i64>> {
-        props
-            .get(key)
-            .map(|v| {
-                v.trim().parse().map_err(|_| {
-                    anyhow::anyhow!(
-                        "Invalid value {v} for configuration {key}: a whole number is expected"
-                    )
-                })
-            })
-            .transpose()
-    };
-    let topic = |key: &str, default: &str| {
-        props
-            .get(key)
-            .cloned()
-            .unwrap_or_else(|| default.to_owned())
-    };
-    let data_dir = data_dir(&args.dir, props.get("data.dir").map(String::as_str));
-    let bootstrap = args
-        .bootstrap_servers
-        .clone()
-        .or_else(|| props.get("bootstrap.servers").cloned());
-    let destination = match bootstrap {
-        Some(bootstrap) => Destination::Kafka {
-            bootstrap,
-            defaults: TopicDefaults {
-                partitions: int("topic.creation.default.partitions")?.unwrap_or(1) as i32,
-                replication_factor: int("topic.creation.default.replication.factor")?.unwrap_or(1)
-                    as i32,
-            },
-        },
-        None => Destination::Local {
-            data_dir: data_dir.clone(),
-        },
-    };
-    Ok(Settings {
-        data_dir,
-        destination,
-        offset_topic: topic("offset.storage.topic", "connect-offsets"),
-        config_topic: topic("config.storage.topic", "connect-configs"),
-        status_topic: topic("status.storage.topic", "connect-status"),
-        rest_port: args.rest_port.or(int("rest.port")?.map(|p| p as u16)),
-        flush_interval: Duration::from_millis(
-            int("offset.flush.interval.ms")?.unwrap_or(1000).max(0) as u64,
-        ),
-    })
+    let mut config = WorkerConfig::parse(&source, props)?;
+    for w in &config.warnings {
+        tracing::warn!("worker config {source}: {w}");
+    }
+    if let Some(dir) = &args.dir.data_dir {
+        config.data_dir = dir.clone();
+    }
+    if let Some(b) = &args.bootstrap_servers {
+        config.bootstrap_servers = Some(b.clone());
+    }
+    if let Some(p) = args.rest_port {
+        config.rest_port = Some(p);
+    }
+    Ok(config)
 }
 
 async fn run_worker(args: WorkerArgs, files: Option<Vec<PathBuf>>) -> Result<()> {
-    let settings = settings(&args)?;
+    let config = worker_config(&args)?;
     // Config files are checked before anything starts, every problem listed.
     let mut from_files = Vec::new();
     for path in files.iter().flatten() {
         let raw = RawConfig::from_file(path)?;
-        ConnectorConfig::parse(&raw)?;
+        let checked = check_config(&raw, &config.converter_defaults);
+        if !checked.issues.is_empty() {
+            return Err(ConfigError::Invalid {
+                connector: raw.name.clone(),
+                issues: checked.issues,
+            }
+            .into());
+        }
         if from_files.iter().any(|r: &RawConfig| r.name == raw.name) {
             bail!(
                 "two connector configs are named {:?}; connector names must be unique",
@@ -254,29 +226,53 @@ async fn run_worker(args: WorkerArgs, files: Option<Vec<PathBuf>>) -> Result<()>
         }
         from_files.push(raw);
     }
-    std::fs::create_dir_all(&settings.data_dir)
-        .with_context(|| format!("cannot create data dir {}", settings.data_dir.display()))?;
-    let offsets = settings
-        .destination
-        .offsets(&settings.data_dir, &settings.offset_topic)
-        .await
-        .map_err(|e| anyhow::anyhow!(e))?;
-    let store = match &settings.destination {
-        Destination::Kafka { bootstrap, .. } => {
-            ConfigStore::kafka(bootstrap, &settings.config_topic, &settings.status_topic).await?
-        }
-        Destination::Local { .. } => ConfigStore::file(&settings.data_dir)?,
+    let data_dir = config.data_dir.clone();
+    std::fs::create_dir_all(&data_dir)
+        .with_context(|| format!("cannot create data dir {}", data_dir.display()))?;
+    let topic_defaults = TopicDefaults {
+        partitions: config.topic_defaults.partitions,
+        replication_factor: config.topic_defaults.replication_factor,
+    };
+    let internal = |t: &InternalTopicConfig| TopicDefaults {
+        partitions: t.partitions,
+        replication_factor: t.replication_factor,
+    };
+    let (topics, offsets, store) = match &config.bootstrap_servers {
+        Some(bootstrap) => (
+            TopicStore::Kafka {
+                bootstrap: bootstrap.clone(),
+                defaults: topic_defaults,
+            },
+            Offsets::Kafka(
+                KafkaOffsetStore::open(bootstrap, &config.offsets.name, internal(&config.offsets))
+                    .await
+                    .map_err(|e| anyhow::anyhow!(chain(&e)))?,
+            ),
+            ConfigStore::kafka(bootstrap, &config.configs, &config.status).await?,
+        ),
+        None => (
+            TopicStore::Local {
+                data_dir: data_dir.clone(),
+            },
+            Offsets::File(OffsetStore::open(&data_dir)?),
+            ConfigStore::file(&data_dir)?,
+        ),
     };
 
-    let port = settings.rest_port.unwrap_or(DEFAULT_REST_PORT);
-    let addr: SocketAddr = format!("{}:{port}", args.rest_bind)
+    let port = config.rest_port.unwrap_or(DEFAULT_REST_PORT);
+    let host = config
+        .rest_host
+        .clone()
+        .filter(|_| args.rest_bind == DEFAULT_REST_BIND)
+        .unwrap_or_else(|| args.rest_bind.clone());
+    let addr: SocketAddr = format!("{host}:{port}")
         .parse()
-        .with_context(|| format!("--rest-bind {} is not an IP address", args.rest_bind))?;
+        .with_context(|| format!("REST address {host} is not an IP address"))?;
     let listener = match tokio::net::TcpListener::bind(addr).await {
         Ok(l) => Some(l),
         // `run` works without its REST API (e.g. several standalone runs on one host);
         // a worker has no other way to be driven.
-        Err(e) if files.is_some() && settings.rest_port.is_none() => {
+        Err(e) if files.is_some() && config.rest_port.is_none() => {
             tracing::warn!("REST API not served: cannot listen on {addr}: {e}");
             None
         }
@@ -287,14 +283,9 @@ async fn run_worker(args: WorkerArgs, files: Option<Vec<PathBuf>>) -> Result<()>
         .and_then(|l| l.local_addr().ok())
         .map_or_else(|| "standalone".to_owned(), |a| a.to_string());
 
-    let mut herder = Herder::new(
-        worker_id.clone(),
-        settings.destination.clone(),
-        offsets,
-        store,
-        args.stdout,
-    );
-    herder.set_flush_interval(settings.flush_interval);
+    let mut herder = Herder::new(worker_id.clone(), topics, offsets, store, args.stdout);
+    herder.set_flush_interval(Duration::from_millis(config.offset_flush_interval_ms));
+    herder.set_converter_defaults(config.converter_defaults.clone());
     let mut failures = herder.report_failures();
     let herder = Arc::new(herder);
     if files.is_none() {

@@ -306,12 +306,15 @@ async fn errors_are_one_clear_line() {
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
     let created = ok(url, &args);
     assert!(created.contains("broken.public.t") && !created.contains("s3cret"));
+    // Connection refused is transient: the task is retried with backoff and stays RUNNING,
+    // and `wait` gives up once it keeps failing.
     let err = fails(url, &["wait", "broken", "--timeout", "60"]);
-    assert!(err.starts_with("error: broken failed: "), "{err}");
+    assert!(err.starts_with("error: broken keeps failing ("), "{err}");
+    assert!(err.contains("127.0.0.1:1"), "{err}");
     assert!(!err.contains("s3cret"), "{err}");
     let info = ok(url, &["info", "broken"]);
-    assert!(info.contains("Task failed:"), "{info}");
-    assert_eq!(list_row(url, "broken")[1..3], ["RUNNING", "FAILED"]);
+    assert!(info.contains("Retrying after a transient error"), "{info}");
+    assert_eq!(list_row(url, "broken")[1..3], ["RUNNING", "RUNNING"]);
     assert_eq!(
         fails(url, &args),
         "error: Connector broken already exists (HTTP 409)"

@@ -51,8 +51,9 @@ const SECRET: &str = "Sup3r-Secret-Pw";
 #[tokio::test(flavor = "multi_thread")]
 async fn connection_errors_name_host_port_user_and_reason() {
     let db = TestDb::empty("err_conn").await;
-    // Nothing listens on port 1.
-    let mut c = db.connector("e1", &[]);
+    // Nothing listens on port 1. A refused connection is transient and retried; with no
+    // retries allowed the task fails at once with the reason.
+    let mut c = db.connector("e1", &[("errors.max.retries", "0")]);
     set(&mut c, "database.port", "1");
     set(&mut c, "database.password", SECRET);
     let err = run_failing(&c);
@@ -61,6 +62,10 @@ async fn connection_errors_name_host_port_user_and_reason() {
         "{err}"
     );
     assert!(err.contains("refused"), "{err}");
+    assert!(
+        err.contains("gave up retrying after 0 attempt(s) (errors.max.retries=0)"),
+        "{err}"
+    );
     assert!(!err.contains(SECRET), "{err}");
 
     let mut c = db.connector("e2", &[]);
@@ -117,12 +122,14 @@ async fn server_setup_errors_say_how_to_fix() {
         "{err}"
     );
 
-    // A slot another connector is streaming from.
+    // A slot another connector is streaming from (transient: retried until the retries,
+    // here none, run out).
     let dir = tempfile::tempdir().unwrap();
     let mut first = Sluice::new(dir.path());
-    let c = db.connector("e6", &[("table.include.list", "public.actor")]);
+    let mut c = db.connector("e6", &[("table.include.list", "public.actor")]);
     first.start(std::slice::from_ref(&c), &[]);
     first.wait_streaming().await;
+    set(&mut c, "errors.max.retries", "0");
     let err = run_failing(&c);
     assert!(err.contains("is already active (used by PID"), "{err}");
     first.stop();

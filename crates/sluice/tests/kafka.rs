@@ -35,6 +35,59 @@ fn normalize(mut r: Json) -> Json {
     serde_json::json!({"topic": r["topic"], "key": r["key"], "value": r["value"]})
 }
 
+fn consumer_partitions(bootstrap: &str, topic: &str) -> i32 {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", bootstrap)
+        .set("group.id", unique("meta"))
+        .create()
+        .unwrap();
+    let metadata = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
+        .unwrap();
+    metadata.topics()[0].partitions().len() as i32
+}
+
+/// Java's `Utils.murmur2`, which picks the partition of a keyed record
+/// (`toPositive(murmur2(key)) % partitions`).
+fn murmur2(data: &[u8]) -> i32 {
+    let seed: u32 = 0x9747_b28c;
+    let m: u32 = 0x5bd1_e995;
+    let r = 24;
+    let mut h: u32 = seed ^ data.len() as u32;
+    let chunks = data.chunks_exact(4);
+    let tail = chunks.remainder();
+    for c in chunks {
+        let mut k = u32::from_le_bytes([c[0], c[1], c[2], c[3]]);
+        k = k.wrapping_mul(m);
+        k ^= k >> r;
+        k = k.wrapping_mul(m);
+        h = h.wrapping_mul(m);
+        h ^= k;
+    }
+    match tail.len() {
+        3 => {
+            h ^= u32::from(tail[2]) << 16;
+            h ^= u32::from(tail[1]) << 8;
+            h ^= u32::from(tail[0]);
+            h = h.wrapping_mul(m);
+        }
+        2 => {
+            h ^= u32::from(tail[1]) << 8;
+            h ^= u32::from(tail[0]);
+            h = h.wrapping_mul(m);
+        }
+        1 => {
+            h ^= u32::from(tail[0]);
+            h = h.wrapping_mul(m);
+        }
+        _ => {}
+    }
+    h ^= h >> 13;
+    h = h.wrapping_mul(m);
+    h ^= h >> 15;
+    h as i32
+}
+
 fn consume(bootstrap: &str, topic: &str, want: usize, wait: Duration) -> Vec<Json> {
     let consumer: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", bootstrap)
@@ -43,9 +96,15 @@ fn consume(bootstrap: &str, topic: &str, want: usize, wait: Duration) -> Vec<Jso
         .set("fetch.wait.max.ms", "10")
         .create()
         .unwrap();
-    let mut tpl = TopicPartitionList::new();
-    tpl.add_partition_offset(topic, 0, Offset::Beginning)
+    // Every partition (Connect's offsets topic has 25).
+    let metadata = consumer
+        .fetch_metadata(Some(topic), Duration::from_secs(10))
         .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    for p in metadata.topics()[0].partitions() {
+        tpl.add_partition_offset(topic, p.id(), Offset::Beginning)
+            .unwrap();
+    }
     consumer.assign(&tpl).unwrap();
     let mut out = Vec::new();
     let deadline = Instant::now() + wait;
@@ -53,7 +112,7 @@ fn consume(bootstrap: &str, topic: &str, want: usize, wait: Duration) -> Vec<Jso
         if let Some(Ok(m)) = consumer.poll(Duration::from_millis(200)) {
             let parse =
                 |b: Option<&[u8]>| b.map_or(Json::Null, |b| serde_json::from_slice(b).unwrap());
-            out.push(serde_json::json!({"topic": m.topic(), "key": parse(m.key()), "value": parse(m.payload())}));
+            out.push(serde_json::json!({"topic": m.topic(), "partition": m.partition(), "key": parse(m.key()), "value": parse(m.payload()), "key_bytes": m.key().map(|k| String::from_utf8_lossy(k).into_owned())}));
         }
     }
     out
@@ -133,6 +192,17 @@ async fn kafka_records_equal_local_topic_records() {
         .find(|r| r["key"] == key)
         .expect("an offset record for the connector");
     assert!(last["value"]["lsn"].is_u64(), "{last}");
+    // Connect creates connect-offsets with 25 partitions and a Java producer puts each key in
+    // the partition murmur2 chooses: so does Sluice.
+    let key_bytes = last["key_bytes"].as_str().unwrap();
+    assert_eq!(
+        key_bytes,
+        format!("[\"{prefix}\",{{\"server\":\"{prefix}\"}}]")
+    );
+    let partitions = consumer_partitions(&bootstrap, "connect-offsets");
+    assert_eq!(partitions, 25);
+    let expected = (murmur2(key_bytes.as_bytes()) & 0x7fff_ffff) % partitions;
+    assert_eq!(last["partition"], expected, "{last}");
     db.exec("UPDATE public.actor SET first_name = 'ZED' WHERE actor_id = 2")
         .await;
     kafka.start(&[kafka_cfg], &["--bootstrap-servers", &bootstrap]);
@@ -149,4 +219,22 @@ async fn kafka_records_equal_local_topic_records() {
     );
     kafka.stop();
     db.drop().await;
+}
+
+/// The cases of Kafka's UtilsTest.testMurmur2, so the check above tests against Java's hash.
+#[test]
+fn murmur2_is_javas() {
+    for (key, hash) in [
+        ("21", -973932308),
+        ("foobar", -790332482),
+        ("a-little-bit-long-string", -985981536),
+        ("a-little-bit-longer-string", -1486304829),
+        (
+            "lkjh234lh9fiuh90y23oiuhsafujhadof229phr9h19h89h8",
+            -58897971,
+        ),
+        ("abc", 479470107),
+    ] {
+        assert_eq!(murmur2(key.as_bytes()), hash, "{key}");
+    }
 }

@@ -5,66 +5,7 @@ mod common;
 use std::time::Duration;
 
 use common::*;
-use reqwest::StatusCode;
 use serde_json::{json, Value as Json};
-
-struct Api {
-    base: String,
-    http: reqwest::Client,
-}
-
-impl Api {
-    fn new(base: String) -> Self {
-        Api {
-            base,
-            http: reqwest::Client::new(),
-        }
-    }
-
-    async fn call(
-        &self,
-        method: reqwest::Method,
-        path: &str,
-        body: Option<Json>,
-    ) -> (StatusCode, Json) {
-        let mut req = self.http.request(method, format!("{}{path}", self.base));
-        if let Some(b) = body {
-            req = req.json(&b);
-        }
-        let resp = req.send().await.unwrap();
-        let status = resp.status();
-        let text = resp.text().await.unwrap();
-        (
-            status,
-            if text.is_empty() {
-                Json::Null
-            } else {
-                serde_json::from_str(&text).unwrap()
-            },
-        )
-    }
-
-    async fn get(&self, path: &str) -> (StatusCode, Json) {
-        self.call(reqwest::Method::GET, path, None).await
-    }
-
-    async fn put(&self, path: &str, body: Option<Json>) -> (StatusCode, Json) {
-        self.call(reqwest::Method::PUT, path, body).await
-    }
-
-    async fn post(&self, path: &str, body: Option<Json>) -> (StatusCode, Json) {
-        self.call(reqwest::Method::POST, path, body).await
-    }
-
-    async fn delete(&self, path: &str) -> (StatusCode, Json) {
-        self.call(reqwest::Method::DELETE, path, None).await
-    }
-
-    async fn task_state(&self, name: &str) -> String {
-        let (_, s) = self.get(&format!("/connectors/{name}/status")).await;
-        s["tasks"][0]["state"].as_str().unwrap_or("none").to_owned()
-    }
-}
 
 fn count(s: &Sluice, topic: &str, op: &str) -> usize {
     s.records(topic)
@@ -365,7 +306,7 @@ async fn validation_reports_each_bad_setting() {
             json!("maybe"),
             "Expected value to be either true or false",
         ),
-        ("plugin.name", json!("wal2json"), "pgoutput"),
+        ("plugin.name", json!("wal3json"), "pgoutput"),
         ("slot.name", json!("Bad-Slot"), "lower case letters"),
         (
             "table.include.list",
@@ -380,7 +321,7 @@ async fn validation_reports_each_bad_setting() {
         (
             "heartbeat.interval.ms",
             json!("-5"),
-            "Value must be between 0",
+            "Value must be between 0 and 2147483647",
         ),
         (
             "topic.prefix",

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
+pub use reqwest::StatusCode;
 use serde_json::Value as Json;
 use tokio_postgres::{Client, NoTls};
 
@@ -33,6 +34,21 @@ impl Pg {
             user: env("SLUICE_TEST_PG_USER"),
             password: env("SLUICE_TEST_PG_PASSWORD"),
         }
+    }
+
+    /// A connection, or `None` while the server is not reachable.
+    pub async fn try_connect(&self, db: &str) -> Option<Client> {
+        let (client, conn) = tokio_postgres::Config::new()
+            .host(&self.host)
+            .port(self.port)
+            .user(&self.user)
+            .password(&self.password)
+            .dbname(db)
+            .connect(NoTls)
+            .await
+            .ok()?;
+        tokio::spawn(conn);
+        Some(client)
     }
 
     pub async fn connect(&self, db: &str) -> Client {
@@ -405,4 +421,159 @@ pub fn key_payload(record: &Json) -> &Json {
     } else {
         k
     }
+}
+
+/// A client of the worker's REST API.
+pub struct Api {
+    pub base: String,
+    pub http: reqwest::Client,
+}
+
+impl Api {
+    pub fn new(base: String) -> Self {
+        Api {
+            base,
+            http: reqwest::Client::new(),
+        }
+    }
+
+    pub async fn call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        body: Option<Json>,
+    ) -> (StatusCode, Json) {
+        let mut req = self.http.request(method, format!("{}{path}", self.base));
+        if let Some(b) = body {
+            req = req.json(&b);
+        }
+        let resp = req.send().await.unwrap();
+        let status = resp.status();
+        let text = resp.text().await.unwrap();
+        (
+            status,
+            if text.is_empty() {
+                Json::Null
+            } else {
+                serde_json::from_str(&text).unwrap()
+            },
+        )
+    }
+
+    pub async fn get(&self, path: &str) -> (StatusCode, Json) {
+        self.call(reqwest::Method::GET, path, None).await
+    }
+
+    pub async fn put(&self, path: &str, body: Option<Json>) -> (StatusCode, Json) {
+        self.call(reqwest::Method::PUT, path, body).await
+    }
+
+    pub async fn post(&self, path: &str, body: Option<Json>) -> (StatusCode, Json) {
+        self.call(reqwest::Method::POST, path, body).await
+    }
+
+    pub async fn delete(&self, path: &str) -> (StatusCode, Json) {
+        self.call(reqwest::Method::DELETE, path, None).await
+    }
+
+    pub async fn task_state(&self, name: &str) -> String {
+        let (_, s) = self.get(&format!("/connectors/{name}/status")).await;
+        s["tasks"][0]["state"].as_str().unwrap_or("none").to_owned()
+    }
+}
+
+/// The cluster scripts/test starts for tests that restart PostgreSQL.
+pub struct FaultCluster {
+    pub pg: Pg,
+    pub dir: PathBuf,
+}
+
+impl FaultCluster {
+    pub fn from_env() -> Self {
+        FaultCluster {
+            pg: Pg {
+                host: "127.0.0.1".into(),
+                port: env("SLUICE_TEST_FAULT_PG_PORT")
+                    .parse()
+                    .expect("SLUICE_TEST_FAULT_PG_PORT is a port"),
+                user: "postgres".into(),
+                password: "postgres".into(),
+            },
+            dir: PathBuf::from(env("SLUICE_TEST_FAULT_PG_DIR")),
+        }
+    }
+
+    pub fn pg_clone(&self) -> Pg {
+        Pg {
+            host: self.pg.host.clone(),
+            port: self.pg.port,
+            user: self.pg.user.clone(),
+            password: self.pg.password.clone(),
+        }
+    }
+
+    /// An empty database of its own in this cluster.
+    pub async fn database(&self, prefix: &str) -> TestDb {
+        let name = unique(prefix);
+        let admin = self.pg.connect("postgres").await;
+        admin
+            .batch_execute(&format!("CREATE DATABASE {name}"))
+            .await
+            .unwrap();
+        let client = self.pg.connect(&name).await;
+        TestDb {
+            pg: Pg {
+                host: self.pg.host.clone(),
+                port: self.pg.port,
+                user: self.pg.user.clone(),
+                password: self.pg.password.clone(),
+            },
+            name,
+            client,
+        }
+    }
+
+    /// `pg_ctl <args>` on this cluster, as its owner; returns how long it took.
+    pub fn pg_ctl(&self, args: &[&str]) -> Duration {
+        let bin = PathBuf::from(env("SLUICE_TEST_PG_BIN")).join("pg_ctl");
+        let data = self.dir.join("data");
+        let log = self.dir.join("postgres.log");
+        let mut full: Vec<String> = args.iter().map(|s| s.to_string()).collect();
+        full.extend([
+            "-D".into(),
+            data.display().to_string(),
+            "-l".into(),
+            log.display().to_string(),
+            "-w".into(),
+            "-t".into(),
+            "120".into(),
+        ]);
+        let as_root = Command::new("id")
+            .arg("-u")
+            .output()
+            .is_ok_and(|o| o.stdout.starts_with(b"0"));
+        let started = Instant::now();
+        let status = if as_root {
+            Command::new("runuser")
+                .args(["-u", "postgres", "--"])
+                .arg(&bin)
+                .args(&full)
+                .current_dir("/")
+                .status()
+        } else {
+            Command::new(&bin).args(&full).status()
+        }
+        .expect("run pg_ctl");
+        assert!(status.success(), "pg_ctl {args:?} failed");
+        started.elapsed()
+    }
+}
+
+/// A free TCP port on 127.0.0.1.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }

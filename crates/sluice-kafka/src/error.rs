@@ -1,0 +1,91 @@
+//! Kafka errors as the operator needs them: which broker, which topic, what it said, and
+//! whether trying again can help (a broker down, a leader moving) or not (a refused login,
+//! a topic Sluice may not write).
+
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use sluice_core::error::ConnectorError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum KafkaSinkError {
+    #[error("cannot create a Kafka client for {bootstrap}: {reason}")]
+    Client { bootstrap: String, reason: String },
+    #[error("cannot create topic {topic} on {bootstrap}: {reason}")]
+    CreateTopic {
+        topic: String,
+        bootstrap: String,
+        reason: String,
+    },
+    #[error("Kafka at {bootstrap} refused a record for topic {topic}: {reason}")]
+    Produce {
+        topic: String,
+        bootstrap: String,
+        reason: String,
+    },
+    #[error("cannot read topic {topic} on {bootstrap}: {reason}")]
+    Read {
+        topic: String,
+        bootstrap: String,
+        reason: String,
+    },
+    #[error("cannot commit the positions of consumer group {group} on {bootstrap}: {reason}")]
+    Commit {
+        group: String,
+        bootstrap: String,
+        reason: String,
+    },
+    #[error("Kafka producer at {bootstrap} lost a delivery report (the producer was closed)")]
+    Canceled { bootstrap: String },
+}
+
+/// Whether librdkafka's error is one a retry can get past.
+pub fn transient(e: &KafkaError) -> bool {
+    use RDKafkaErrorCode as C;
+    match e.rdkafka_error_code() {
+        Some(code) => matches!(
+            code,
+            C::BrokerTransportFailure
+                | C::AllBrokersDown
+                | C::Resolve
+                | C::MessageTimedOut
+                | C::OperationTimedOut
+                | C::TimedOutQueue
+                | C::QueueFull
+                | C::RequestTimedOut
+                | C::NetworkException
+                | C::LeaderNotAvailable
+                | C::NotLeaderForPartition
+                | C::BrokerNotAvailable
+                | C::ReplicaNotAvailable
+                | C::NotEnoughReplicas
+                | C::NotEnoughReplicasAfterAppend
+                | C::CoordinatorLoadInProgress
+                | C::CoordinatorNotAvailable
+                | C::NotCoordinator
+                | C::WaitingForCoordinator
+                | C::RebalanceInProgress
+                | C::UnknownTopicOrPartition
+                | C::KafkaStorageError
+                | C::ThrottlingQuotaExceeded
+                | C::Retry
+                | C::DestroyBroker
+                | C::Interrupted
+                | C::IllegalGeneration
+                | C::UnknownMemberId
+                | C::AssignmentLost
+        ),
+        // A client that could not even be created (bad config) will not get better.
+        None => !matches!(
+            e,
+            KafkaError::ClientCreation(_) | KafkaError::ClientConfig(..)
+        ),
+    }
+}
+
+/// Wraps a Kafka failure with its kind.
+pub fn classify(e: &KafkaError, error: KafkaSinkError) -> ConnectorError {
+    if transient(e) {
+        ConnectorError::transient(error)
+    } else {
+        ConnectorError::permanent(error)
+    }
+}

@@ -1,0 +1,251 @@
+//! The topic sink of source connectors on Kafka: records converted with the connector's
+//! converters and produced with librdkafka's idempotent producer (acks=all), so a flush that
+//! returns means every record is acknowledged by the in-sync replicas and its offset may be
+//! committed. Missing topics are created through the admin API first, as Connect's
+//! `topic.creation.*` does, because a produce to a missing topic only times out.
+
+use std::collections::HashSet;
+use std::time::Duration;
+
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
+use rdkafka::config::ClientConfig;
+use rdkafka::error::{KafkaError, RDKafkaErrorCode};
+use rdkafka::message::{Header, OwnedHeaders};
+use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer};
+use sluice_core::error::ConnectorError;
+use sluice_core::json::Converter;
+use sluice_core::record::{ProducerRecord, Record, RecordPosition, Written};
+use sluice_core::sink::{convert, Durable, Sink};
+
+use crate::error::{classify, KafkaSinkError};
+
+/// `topic.creation.default.*` settings used for topics the sink creates.
+#[derive(Debug, Clone, Copy)]
+pub struct TopicDefaults {
+    pub partitions: i32,
+    pub replication_factor: i32,
+}
+
+impl Default for TopicDefaults {
+    fn default() -> Self {
+        TopicDefaults {
+            partitions: 1,
+            replication_factor: 1,
+        }
+    }
+}
+
+pub(crate) fn client_error(bootstrap: &str) -> impl Fn(KafkaError) -> ConnectorError + '_ {
+    move |e| {
+        let error = KafkaSinkError::Client {
+            bootstrap: bootstrap.to_owned(),
+            reason: e.to_string(),
+        };
+        classify(&e, error)
+    }
+}
+
+/// Creates topics that do not exist yet (an existing one is fine).
+pub struct TopicCreator {
+    bootstrap: String,
+    admin: AdminClient<DefaultClientContext>,
+    known: HashSet<String>,
+}
+
+impl TopicCreator {
+    pub fn new(bootstrap: &str) -> Result<Self, ConnectorError> {
+        let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+            .set("bootstrap.servers", bootstrap)
+            .set("client.id", "sluice-admin")
+            .create()
+            .map_err(client_error(bootstrap))?;
+        Ok(TopicCreator {
+            bootstrap: bootstrap.to_owned(),
+            admin,
+            known: HashSet::new(),
+        })
+    }
+
+    pub async fn ensure(
+        &mut self,
+        topic: &str,
+        settings: TopicDefaults,
+    ) -> Result<(), ConnectorError> {
+        if self.known.contains(topic) {
+            return Ok(());
+        }
+        let new = NewTopic::new(
+            topic,
+            settings.partitions,
+            TopicReplication::Fixed(settings.replication_factor),
+        );
+        let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
+        let err = |reason: String| KafkaSinkError::CreateTopic {
+            topic: topic.to_owned(),
+            bootstrap: self.bootstrap.clone(),
+            reason,
+        };
+        let results = self
+            .admin
+            .create_topics([&new], &opts)
+            .await
+            .map_err(|e| classify(&e, err(e.to_string())))?;
+        for r in results {
+            match r {
+                Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
+                Err((_, code)) => {
+                    let e = KafkaError::AdminOp(code);
+                    return Err(classify(&e, err(code.to_string())));
+                }
+            }
+        }
+        tracing::debug!(topic, "topic ready");
+        self.known.insert(topic.to_owned());
+        Ok(())
+    }
+}
+
+/// Produces records to Kafka: a source connector's topic sink, or a sink connector's dead
+/// letter queue (with the byte-array converter).
+pub struct KafkaTopicSink {
+    bootstrap: String,
+    producer: FutureProducer,
+    topics: TopicCreator,
+    defaults: TopicDefaults,
+    key: Converter,
+    value: Converter,
+    in_flight: Vec<(String, DeliveryFuture)>,
+}
+
+impl KafkaTopicSink {
+    pub fn new(
+        bootstrap: &str,
+        defaults: TopicDefaults,
+        key: Converter,
+        value: Converter,
+    ) -> Result<Self, ConnectorError> {
+        let producer: FutureProducer = ClientConfig::new()
+            .set("bootstrap.servers", bootstrap)
+            .set("enable.idempotence", "true")
+            .set("acks", "all")
+            .set("linger.ms", "5")
+            .set("message.timeout.ms", "120000")
+            .set("client.id", "sluice")
+            .create()
+            .map_err(client_error(bootstrap))?;
+        Ok(KafkaTopicSink {
+            bootstrap: bootstrap.to_owned(),
+            producer,
+            topics: TopicCreator::new(bootstrap)?,
+            defaults,
+            key,
+            value,
+            in_flight: Vec::new(),
+        })
+    }
+
+    async fn produce(&mut self, r: &ProducerRecord) -> Result<(), ConnectorError> {
+        self.topics.ensure(&r.topic, self.defaults).await?;
+        let mut headers = OwnedHeaders::new_with_capacity(r.headers.len());
+        for h in &r.headers {
+            headers = headers.insert(Header {
+                key: &h.key,
+                value: h.value.as_deref(),
+            });
+        }
+        let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&r.topic)
+            .timestamp(r.timestamp_ms)
+            .headers(headers);
+        if let Some(k) = &r.key {
+            record = record.key(k.as_slice());
+        }
+        if let Some(v) = &r.value {
+            record = record.payload(v.as_slice());
+        }
+        // A full local queue means librdkafka is behind: wait for what is in flight.
+        let mut pending = record;
+        loop {
+            match self.producer.send_result(pending) {
+                Ok(delivery) => {
+                    self.in_flight.push((r.topic.clone(), delivery));
+                    return Ok(());
+                }
+                Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
+                    pending = back;
+                    self.flush().await?;
+                }
+                Err((e, _)) => {
+                    let error = KafkaSinkError::Produce {
+                        topic: r.topic.clone(),
+                        bootstrap: self.bootstrap.clone(),
+                        reason: e.to_string(),
+                    };
+                    return Err(classify(&e, error));
+                }
+            }
+        }
+    }
+}
+
+impl Sink for KafkaTopicSink {
+    async fn write(&mut self, records: &[Record]) -> Result<Written, ConnectorError> {
+        let mut written = Written::default();
+        for (i, r) in records.iter().enumerate() {
+            match convert(r, &self.key, &self.value) {
+                Ok(bytes) => self.produce(&bytes).await?,
+                Err(e) => written.rejected.push((i, e)),
+            }
+            // Offsets are known only once delivered.
+            written.positions.push(RecordPosition {
+                partition: -1,
+                offset: None,
+            });
+        }
+        Ok(written)
+    }
+
+    async fn flush(&mut self) -> Result<(), ConnectorError> {
+        delivered(&self.bootstrap, std::mem::take(&mut self.in_flight)).await
+    }
+
+    async fn start_flush(&mut self) -> Result<Durable, ConnectorError> {
+        let in_flight = std::mem::take(&mut self.in_flight);
+        let bootstrap = self.bootstrap.clone();
+        Ok(Box::pin(
+            async move { delivered(&bootstrap, in_flight).await },
+        ))
+    }
+}
+
+/// Waits for every delivery report; the first failure is the error.
+async fn delivered(
+    bootstrap: &str,
+    in_flight: Vec<(String, DeliveryFuture)>,
+) -> Result<(), ConnectorError> {
+    for (topic, delivery) in in_flight {
+        match delivery.await {
+            Ok(Ok(_)) => {}
+            Ok(Err((e, _))) => {
+                let error = KafkaSinkError::Produce {
+                    topic,
+                    bootstrap: bootstrap.to_owned(),
+                    reason: e.to_string(),
+                };
+                return Err(classify(&e, error));
+            }
+            Err(_) => {
+                return Err(ConnectorError::transient(KafkaSinkError::Canceled {
+                    bootstrap: bootstrap.to_owned(),
+                }))
+            }
+        }
+    }
+    Ok(())
+}
+
+impl Drop for KafkaTopicSink {
+    fn drop(&mut self) {
+        let _ = self.producer.flush(Duration::from_secs(5));
+    }
+}
