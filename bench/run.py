@@ -431,6 +431,57 @@ def scenario_latency(rates, seconds, work):
     return results
 
 
+def scenario_slot_lag(seconds, work):
+    """How far the slot's confirmed position trails what Sluice made durable, under the DBA's
+    steady writer (20 rows every 50 ms), with Sluice's defaults (offset.flush.interval.ms and
+    status.update.interval.ms 1 s)."""
+    db = "bench_slot"
+    name = "bench_slot"
+    fresh_db(db)
+    psql(db, "CREATE TABLE t (id bigserial PRIMARY KEY, v int); CREATE PUBLICATION bench_pub FOR TABLE t")
+    cfg = Path(work) / f"{name}.json"
+    cfg.write_text(json.dumps(connector(name, db, "public.t", snapshot_mode="no_data")))
+    data = Path(work) / f"data-{name}"
+    proc = Proc(["run", "--data-dir", str(data), str(cfg)])
+    # Streaming once the first position (a keepalive's) is committed.
+    wait_offset(proc, data, name, lambda o: True, 60)
+    script = Path(work) / "slot.sql"
+    script.write_text("INSERT INTO t (v) SELECT g FROM generate_series(1, 20) g;\n")
+    samples = []  # (time, committed lsn, confirmed lsn)
+    stop = threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            o = committed_lsn(data, name)
+            confirmed = slot_flushed(db, name)
+            samples.append((time.time(), (o or {}).get("lsn"), confirmed))
+            time.sleep(0.05)
+
+    t = threading.Thread(target=sample, daemon=True)
+    t.start()
+    subprocess.run(pgbench(20, seconds, script, db), env=ENV, capture_output=True, text=True)
+    time.sleep(3)
+    stop.set()
+    t.join()
+    proc.finish()
+    lag_bytes = sorted(max(0, c - f) for _, c, f in samples if c is not None and f is not None)
+    # For each durable position, how long until the server saw it confirmed.
+    first_seen, lag_ms = {}, []
+    for ts, c, _ in samples:
+        if c is not None and c not in first_seen:
+            first_seen[c] = ts
+    for lsn, since in first_seen.items():
+        confirmed_at = next((ts for ts, _, f in samples if ts >= since and f is not None and f >= lsn), None)
+        if confirmed_at is not None:
+            lag_ms.append((confirmed_at - since) * 1000)
+    lag_ms.sort()
+    pick = lambda xs, q: xs[min(len(xs) - 1, int(q * len(xs)))] if xs else None
+    moves = len({f for _, _, f in samples if f is not None})
+    return {"seconds": seconds, "samples": len(samples), "durable_positions": len(first_seen),
+            "confirmed_moves": moves, "lag_bytes_p50": pick(lag_bytes, 0.5), "lag_bytes_p99": pick(lag_bytes, 0.99),
+            "lag_ms_p50": pick(lag_ms, 0.5), "lag_ms_p99": pick(lag_ms, 0.99), "lag_ms_max": lag_ms[-1] if lag_ms else None}
+
+
 def mb(b):
     return f"{b / 1e6:.1f} MB" if b else "n/a"
 
@@ -560,6 +611,20 @@ def report(results, path):
                   "would not on a separate broker host.", ""]
     else:
         lines += ["## 4. Kafka path", "", "Not run (no broker: scripts/bench starts Tansu unless --scenarios leaves it out).", ""]
+    slot = results.get("slot")
+    if slot:
+        f = lambda v, unit: f"{v:,.0f} {unit}" if v is not None else "n/a"
+        lines += ["## 6. WAL release: the slot's confirmed position", "",
+                  f"A writer commits 20 rows every 50 ms for {slot['seconds']} s; Sluice runs with its defaults "
+                  "(durable and committed every second under a backlog or at once when caught up; "
+                  "`status.update.interval.ms` 1 s). Sampled every 50 ms: Sluice's committed offset and the slot's "
+                  "`confirmed_flush_lsn`.", "",
+                  "| | p50 | p99 | max |", "|---|---|---|---|",
+                  f"| confirmed position behind the durable offset, bytes | {f(slot['lag_bytes_p50'], 'B')} | {f(slot['lag_bytes_p99'], 'B')} | |",
+                  f"| time from durable to confirmed | {f(slot['lag_ms_p50'], 'ms')} | {f(slot['lag_ms_p99'], 'ms')} | {f(slot['lag_ms_max'], 'ms')} |",
+                  "",
+                  f"The confirmed position moved {slot['confirmed_moves']} times over {slot['durable_positions']} durable positions "
+                  f"({slot['samples']} samples).", ""]
     Path(path).write_text("\n".join(lines))
 
 
@@ -570,7 +635,8 @@ def main():
     ap.add_argument("--latency-seconds", type=int, default=30)
     ap.add_argument("--rates", default="5000,20000")
     ap.add_argument("--backpressure-seconds", type=int, default=60)
-    ap.add_argument("--scenarios", default="stream,kafka,snapshot,latency,backpressure")
+    ap.add_argument("--slot-seconds", type=int, default=30)
+    ap.add_argument("--scenarios", default="stream,kafka,snapshot,latency,backpressure,slot")
     ap.add_argument("--out", default="bench/RESULTS.md")
     ap.add_argument("--report-only", action="store_true", help="re-render RESULTS.md from results.json")
     args = ap.parse_args()
@@ -599,6 +665,9 @@ def main():
         if "backpressure" in wanted:
             print("scenario 5: backpressure", flush=True)
             results["backpressure"] = scenario_backpressure(args.backpressure_seconds, work)
+        if "slot" in wanted:
+            print("scenario 6: slot confirmed position", flush=True)
+            results["slot"] = scenario_slot_lag(args.slot_seconds, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     Path(args.out).with_name("results.json").write_text(json.dumps(results, indent=2, default=str))
