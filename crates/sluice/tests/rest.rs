@@ -450,7 +450,12 @@ async fn worker_restart_keeps_connectors_states_and_offsets() {
     };
     let (code, cleanup) = delete("wd").await;
     assert_eq!(code, StatusCode::NO_CONTENT);
-    assert_eq!(cleanup, format!("dropped publication pubd_{}", db.name));
+    // (The slot went on stop already, or here if its walsender was still on its way out.)
+    assert!(
+        cleanup.starts_with("dropped")
+            && cleanup.ends_with(&format!("publication pubd_{}", db.name)),
+        "{cleanup}"
+    );
     assert_eq!(db.scalar_i64(slots).await, 1);
     assert_eq!(db.scalar_i64(publications).await, 1);
     // With slot.drop.on.delete=false both stay; by default both go.
