@@ -10,6 +10,7 @@ pub mod file;
 pub mod keys;
 pub mod postgres;
 pub mod raw;
+pub mod tls;
 pub mod worker;
 
 pub use common::CommonConfig;
