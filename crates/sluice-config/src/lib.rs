@@ -7,6 +7,7 @@ pub mod common;
 pub mod def;
 pub mod defs;
 pub mod file;
+pub mod kafka;
 pub mod keys;
 pub mod postgres;
 pub mod raw;
