@@ -223,6 +223,9 @@ pub async fn run_task(
             source.stop().await?;
             Ok(())
         }
+        ConnectorConfig::S3Sink(_) => {
+            Err(ConnectorError::permanent("the S3 sink is not built yet"))
+        }
         ConnectorConfig::FileSink(cfg) => {
             let sink = FileSink::open(cfg)?;
             run_sink(name, settings, &ctx, opts, sink, control, stdout).await
