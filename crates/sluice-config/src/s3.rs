@@ -584,6 +584,8 @@ pub enum ParquetCodec {
     None,
     Snappy,
     Gzip,
+    /// LZ4 with Hadoop's framing (Confluent's `lz4`, extension `.lz4hadoop`).
+    Lz4,
     Lz4Raw,
     Zstd,
 }
@@ -730,7 +732,7 @@ impl S3SinkConfig {
                 ("none", ParquetCodec::None),
                 ("snappy", ParquetCodec::Snappy),
                 ("gzip", ParquetCodec::Gzip),
-                ("lz4", ParquetCodec::Lz4Raw),
+                ("lz4", ParquetCodec::Lz4),
                 ("lz4_raw", ParquetCodec::Lz4Raw),
                 ("zstd", ParquetCodec::Zstd),
                 ("lzo", ParquetCodec::None),
@@ -741,7 +743,7 @@ impl S3SinkConfig {
             r.issue(
                 "parquet.codec",
                 Some(v),
-                "Sluice writes Parquet with none, snappy, gzip, lz4 (as lz4_raw), lz4_raw or zstd",
+                "Sluice writes Parquet with none, snappy, gzip, lz4, lz4_raw or zstd",
             );
         }
         let avro_codec = r.choice(

@@ -13,11 +13,13 @@ use sluice_core::offsets::OffsetStore;
 use sluice_core::pipeline::{self, OffsetBackend, PipelineOptions, Source, TaskControl, TaskStats};
 use sluice_core::record::{Json, Record, SourceOffset, Written};
 use sluice_core::sink::{Durable, Sink, Tee};
+use sluice_core::tolerance::Tolerance;
 use sluice_core::topics::{LocalTopicSink, LocalTopicSource, LocalTopics, TopicSelection};
 use sluice_kafka::{
     GroupConsumer, GroupOffsets, KafkaOffsetStore, KafkaTopicSink, KafkaTopicSource, TopicDefaults,
 };
 use sluice_postgres::PostgresSource;
+use sluice_s3::S3Sink;
 use tokio::sync::watch;
 
 use crate::file_sink::FileSink;
