@@ -9,7 +9,7 @@
 SLUICE_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 SLUICE_APT_PACKAGES=(postgresql-15 postgresql-client-15 cmake libcurl4-openssl-dev
-    build-essential pkg-config libssl-dev)
+    build-essential pkg-config libssl-dev python3-venv)
 SLUICE_TANSU_VERSION=0.6.0
 SLUICE_S3S_VERSION=0.14.1
 SLUICE_PYARROW_VERSION=21.0.0
