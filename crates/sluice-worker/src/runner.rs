@@ -225,8 +225,12 @@ pub async fn run_task(
             source.stop().await?;
             Ok(())
         }
-        ConnectorConfig::S3Sink(_) => {
-            Err(ConnectorError::permanent("the S3 sink is not built yet"))
+        ConnectorConfig::S3Sink(cfg) => {
+            // Null values go to the error policy only where it tolerates them (Connect's
+            // errant record reporter exists only then).
+            let report_nulls = cfg.report_null_values && common.errors.tolerance == Tolerance::All;
+            let sink = S3Sink::open(cfg, report_nulls).await?;
+            run_sink(name, settings, &ctx, opts, sink, control, stdout).await
         }
         ConnectorConfig::FileSink(cfg) => {
             let sink = FileSink::open(cfg)?;
