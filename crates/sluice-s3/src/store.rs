@@ -73,8 +73,6 @@ impl Bucket {
                 local_dir: Some(dir),
             });
         }
-        // HTTPS to S3 goes through rustls with ring (the build has no other provider).
-        let _ = rustls::crypto::ring::default_provider().install_default();
         let mut b = AmazonS3Builder::from_env()
             .with_bucket_name(&name)
             .with_region(&cfg.region)
