@@ -9,8 +9,12 @@
 SLUICE_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 SLUICE_APT_PACKAGES=(postgresql-15 postgresql-client-15 cmake libcurl4-openssl-dev openssl stunnel4
-    build-essential pkg-config libssl-dev)
+    build-essential pkg-config libssl-dev python3-venv)
 SLUICE_TANSU_VERSION=0.6.0
+SLUICE_S3S_VERSION=0.14.1
+SLUICE_PYARROW_VERSION=21.0.0
+SLUICE_FASTAVRO_VERSION=1.12.1
+SLUICE_CRAMJAM_VERSION=2.14.0 # fastavro reads snappy-compressed Avro only with it
 
 sluice_log() { printf '[sluice] %s\n' "$*" >&2; }
 sluice_die() { printf '[sluice] error: %s\n' "$*" >&2; exit 1; }
@@ -214,6 +218,103 @@ tansu_ensure() {
     [[ -x "$bin" ]] || sluice_die "tansu_ensure: $bin missing after the build"
 }
 
+_s3s_bin() { printf '%s\n' "$(sluice_cache_dir)/s3s-fs/bin/s3s-fs"; }
+
+# s3s_ensure: builds the s3s-fs S3-compatible server once into the cache (~3 min cold).
+s3s_ensure() {
+    local cache bin lock
+    cache="$(sluice_cache_dir)"
+    bin="$(_s3s_bin)"
+    [[ -x "$bin" ]] && return 0
+    command -v cargo >/dev/null 2>&1 || sluice_die "s3s_ensure: cargo not found"
+    mkdir -p "$cache"
+    lock="$cache/s3s-fs.lock"
+    (
+        exec 9>"$lock"
+        if ! flock -n 9; then
+            sluice_log "waiting for another s3s-fs build (lock $lock)"
+            flock 9
+        fi
+        [[ -x "$bin" ]] && exit 0
+        sluice_log "building s3s-fs $SLUICE_S3S_VERSION into $cache/s3s-fs (one time, ~3 min)"
+        cargo install "s3s-fs@$SLUICE_S3S_VERSION" --locked --features binary \
+            --root "$cache/s3s-fs" >&2
+    ) || sluice_die "s3s_ensure: building s3s-fs failed"
+    [[ -x "$bin" ]] || sluice_die "s3s_ensure: $bin missing after the build"
+}
+
+# s3s_start DIR PORT ACCESS_KEY SECRET_KEY: S3-compatible server on 127.0.0.1:PORT serving
+# the buckets under DIR/data (one directory each), log in DIR/s3s.log, pid in DIR/s3s.pid.
+s3s_start() {
+    local dir="$1" port="$2" access="$3" secret="$4" bin pid i
+    bin="$(_s3s_bin)"
+    [[ -x "$bin" ]] || sluice_die "s3s_start: $bin not found (run s3s_ensure)"
+    mkdir -p "$dir/data"
+    "$bin" --host 127.0.0.1 --port "$port" --access-key "$access" --secret-key "$secret" \
+        "$dir/data" </dev/null >"$dir/s3s.log" 2>&1 &
+    pid=$!
+    printf '%s\n' "$pid" >"$dir/s3s.pid"
+    for ((i = 0; i < 120; i++)); do
+        if ! kill -0 "$pid" 2>/dev/null; then
+            tail -n 20 "$dir/s3s.log" >&2 || true
+            rm -f "$dir/s3s.pid"
+            sluice_die "s3s_start: s3s-fs exited during startup (see $dir/s3s.log)"
+        fi
+        if _port_open "$port"; then
+            sleep 0.2 # a server that lost a race for the port exits right away
+            kill -0 "$pid" 2>/dev/null && return 0
+            continue
+        fi
+        sleep 0.25
+    done
+    tail -n 20 "$dir/s3s.log" >&2 || true
+    s3s_stop "$dir"
+    sluice_die "s3s_start: s3s-fs did not open 127.0.0.1:$port within 30 s (see $dir/s3s.log)"
+}
+
+# s3s_stop DIR: stops the server whose pid is in DIR/s3s.pid (and nothing else).
+s3s_stop() {
+    local pidfile="$1/s3s.pid" pid i
+    [[ -f "$pidfile" ]] || return 0
+    pid="$(<"$pidfile")"
+    if [[ "$pid" =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null &&
+        tr '\0' ' ' <"/proc/$pid/cmdline" 2>/dev/null | grep -q s3s-fs; then
+        kill -TERM "$pid" 2>/dev/null || true
+        for ((i = 0; i < 40; i++)); do
+            kill -0 "$pid" 2>/dev/null || break
+            sleep 0.25
+        done
+        kill -0 "$pid" 2>/dev/null && kill -KILL "$pid" 2>/dev/null
+        wait "$pid" 2>/dev/null || true
+    fi
+    rm -f "$pidfile"
+}
+
+# python_ensure: a virtualenv in the cache with the independent readers the S3 tests use
+# (pyarrow for Parquet, fastavro for Avro); prints its python.
+python_ensure() {
+    local cache venv lock
+    cache="$(sluice_cache_dir)"
+    venv="$cache/pyenv"
+    if [[ -x "$venv/bin/python" ]] && "$venv/bin/python" -c 'import pyarrow, fastavro, cramjam' 2>/dev/null; then
+        printf '%s\n' "$venv/bin/python"
+        return 0
+    fi
+    mkdir -p "$cache"
+    lock="$cache/pyenv.lock"
+    (
+        exec 9>"$lock"
+        flock 9
+        if ! "$venv/bin/python" -c 'import pyarrow, fastavro, cramjam' 2>/dev/null; then
+            sluice_log "installing pyarrow and fastavro into $venv (one time)"
+            python3 -m venv "$venv" >&2 || exit 1
+            "$venv/bin/pip" install -q "pyarrow==$SLUICE_PYARROW_VERSION" \
+                "fastavro==$SLUICE_FASTAVRO_VERSION" "cramjam==$SLUICE_CRAMJAM_VERSION" >&2 || exit 1
+        fi
+    ) || sluice_die "python_ensure: installing pyarrow/fastavro failed (python3-venv installed?)"
+    printf '%s\n' "$venv/bin/python"
+}
+
 _port_open() { # PORT: does 127.0.0.1:PORT accept TCP connections?
     # shellcheck disable=SC2016 # $1 is expanded by the inner bash
     timeout 2 bash -c ': <>"/dev/tcp/127.0.0.1/$1"' _ "$1" 2>/dev/null
@@ -384,15 +485,23 @@ tansu_start_sasl() {
 # advertises localhost:TLS_PORT, behind stunnel terminating TLS on TLS_PORT with the test
 # server certificate (REQUIRE_CERT=yes: clients must present a certificate of the test CA).
 tls_broker_start() {
-    local dir="$1" port="$2" tls_port="$3" certs="$4" require="$5" i
+    local dir="$1" port="$2" tls_port="$3" certs="$4" require="$5"
     mkdir -p "$dir"
     TANSU_ADVERTISED="localhost:$tls_port" tansu_start "$dir" "$port"
-    command -v stunnel4 >/dev/null 2>&1 || sluice_die "tls_broker_start: stunnel4 not found (apt-get install stunnel4)"
+    stunnel_start "$dir" "$tls_port" "$port" "$certs" "$require"
+}
+
+# stunnel_start DIR TLS_PORT PORT CERTS REQUIRE_CLIENT_CERT(yes|no): TLS on TLS_PORT in front
+# of 127.0.0.1:PORT with CERTS/server.crt; stopped by tls_broker_stop DIR.
+stunnel_start() {
+    local dir="$1" tls_port="$2" port="$3" certs="$4" require="$5" i
+    command -v stunnel4 >/dev/null 2>&1 || sluice_die "stunnel_start: stunnel4 not found (apt-get install stunnel4)"
+    mkdir -p "$dir"
     cat >"$dir/stunnel.conf" <<EOC
 foreground = yes
 pid =
 debug = 3
-[kafka]
+[tls]
 accept = 127.0.0.1:$tls_port
 connect = 127.0.0.1:$port
 cert = $certs/server.crt
@@ -407,7 +516,7 @@ EOC
         _port_open "$tls_port" && return 0
         sleep 0.1
     done
-    sluice_die "tls_broker_start: stunnel did not listen on $tls_port (see $dir/stunnel.log)"
+    sluice_die "stunnel_start: stunnel did not listen on $tls_port (see $dir/stunnel.log)"
 }
 
 # tls_broker_stop DIR: stops what tls_broker_start started in DIR.

@@ -11,6 +11,7 @@ pub mod kafka;
 pub mod keys;
 pub mod postgres;
 pub mod raw;
+pub mod s3;
 pub mod tls;
 pub mod worker;
 
@@ -51,6 +52,7 @@ impl ConnectorKind {
 pub enum ClassId {
     Postgres,
     FileSink,
+    S3Sink,
 }
 
 /// A connector class Sluice runs: its Connect class name, kind and declared keys.
@@ -105,6 +107,13 @@ pub static CLASSES: &[ConnectorClass] = &[
         version: env!("CARGO_PKG_VERSION"),
         def: ConfigDef { keys: file::KEYS },
     },
+    ConnectorClass {
+        id: ClassId::S3Sink,
+        class: "io.confluent.connect.s3.S3SinkConnector",
+        kind: ConnectorKind::Sink,
+        version: env!("CARGO_PKG_VERSION"),
+        def: ConfigDef { keys: s3::KEYS },
+    },
 ];
 
 pub const POSTGRES_CONNECTOR_CLASS: &str = "io.debezium.connector.postgresql.PostgresConnector";
@@ -119,6 +128,7 @@ pub fn find_class(name: &str) -> Option<&'static ConnectorClass> {
 pub enum ConnectorConfig {
     Postgres(Box<postgres::PostgresConfig>),
     FileSink(file::FileSinkConfig),
+    S3Sink(Box<s3::S3SinkConfig>),
 }
 
 /// A parsed, validated connector config.
@@ -189,6 +199,7 @@ impl ConnectorSettings {
                 ConnectorConfig::Postgres(Box::new(postgres::PostgresConfig::read(&mut r)))
             }
             ClassId::FileSink => ConnectorConfig::FileSink(file::FileSinkConfig::read(&mut r)),
+            ClassId::S3Sink => ConnectorConfig::S3Sink(Box::new(s3::S3SinkConfig::read(&mut r))),
         };
         let delegated = common.delegation();
         let (issues, warnings) = r.finish(&delegated);

@@ -37,6 +37,8 @@ pub fn is_secret_key(key: &str) -> bool {
     k.ends_with("password")
         || k.ends_with(".secret")
         || k.contains("secret.key")
+        || k.ends_with("secret.access.key")
+        || k.ends_with("sse.customer.key")
         || k.contains("sasl.jaas.config")
         || k.ends_with("ssl.key.pem")
         || k.ends_with("ssl.keystore.key")
@@ -149,6 +151,8 @@ mod tests {
         let dbg = format!("{a:?}");
         assert!(!dbg.contains("hunter2") && dbg.contains(MASK), "{dbg}");
         assert!(is_secret_key("sasl.jaas.config") && is_secret_key("connection.password"));
+        assert!(is_secret_key("aws.secret.access.key") && is_secret_key("s3.sse.customer.key"));
+        assert!(!is_secret_key("aws.access.key.id"));
         assert!(!is_secret_key("database.user"));
     }
 }

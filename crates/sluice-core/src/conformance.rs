@@ -3,7 +3,9 @@
 //! flush that fails, a task killed between write and flush. After each, a new sink over the
 //! same destination resumes from the committed offset, and the destination must hold every
 //! record exactly once up to the offset committed before the fault, and every record after it
-//! at least once. Nothing committed may be missing, at any point.
+//! at least once. Nothing committed may be missing, at any point. Positions are a sink
+//! connector's (`{"kafka_topic","kafka_partition"}` → `{"kafka_offset"}`, record `n` at offset
+//! `n`), so a sink that retains records across flushes (`Sink::retained`) is held to them.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -16,7 +18,7 @@ use tokio::sync::watch;
 use crate::data::{Data, Schema, SchemaType, Value};
 use crate::error::ConnectorError;
 use crate::pipeline::{self, OffsetBackend, PipelineOptions, Source, TaskControl, TaskStats};
-use crate::record::{Json, Record, SourceBatch, SourceOffset, Written};
+use crate::record::{Consumed, Json, ProducerRecord, Record, SourceBatch, SourceOffset, Written};
 use crate::sink::{Durable, Sink};
 use crate::tolerance::ErrorPolicy;
 use crate::transform::TransformChain;
@@ -33,7 +35,7 @@ pub trait SinkUnderTest: Sync {
 /// The topic the suite's records carry.
 pub const TOPIC: &str = "conformance";
 
-/// Record `n`: key and value the number itself (int64).
+/// Record `n`, read at offset `n` of partition 0: key and value the number itself (int64).
 pub fn record(n: i64) -> Record {
     let schema = Arc::new(Schema::new(SchemaType::Int64));
     let mut r = Record::new(
@@ -43,19 +45,26 @@ pub fn record(n: i64) -> Record {
         1_700_000_000_000 + n,
     );
     r.partition = Some(0);
+    let text = n.to_string().into_bytes();
+    r.consumed = Some(Arc::new(Consumed {
+        record: ProducerRecord {
+            topic: TOPIC.into(),
+            key: Some(text.clone()),
+            value: Some(text),
+            timestamp_ms: r.timestamp_ms,
+            headers: Vec::new(),
+        },
+        partition: 0,
+        offset: n,
+    }));
     r
 }
 
-/// Emits records `from..total` in batches of `batch`, each batch with its last number as
-/// the offset `{"n": last}`.
+/// Emits records `from..total` in batches of `batch`, each batch with the position after it.
 struct Counting {
     next: i64,
     total: i64,
     batch: i64,
-}
-
-fn partition() -> Json {
-    json!({"suite": "conformance"})
 }
 
 impl Source for Counting {
@@ -74,10 +83,7 @@ impl Source for Counting {
         self.next = end;
         Ok(SourceBatch {
             records,
-            offsets: vec![SourceOffset {
-                partition: partition(),
-                offset: json!({"n": end - 1}),
-            }],
+            offsets: vec![SourceOffset::consumer(TOPIC, 0, end)],
             caught_up: end >= self.total,
             ..SourceBatch::default()
         })
@@ -88,7 +94,7 @@ impl Source for Counting {
     }
 }
 
-/// Offsets in memory, as durable as the test needs.
+/// Offsets in memory, as durable as the test needs: the last record committed.
 #[derive(Default)]
 struct Memory(Mutex<Option<i64>>);
 
@@ -100,13 +106,13 @@ impl Memory {
 
 impl OffsetBackend for Memory {
     async fn get(&self, _c: &str, _p: &Json) -> Result<Option<Json>, ConnectorError> {
-        Ok(self.committed().map(|n| json!({"n": n})))
+        Ok(self.committed().map(|n| json!({"kafka_offset": n + 1})))
     }
 
     async fn commit(&self, _c: &str, offsets: &[SourceOffset]) -> Result<(), ConnectorError> {
         for o in offsets {
-            if let Some(n) = o.offset.get("n").and_then(Json::as_i64) {
-                *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(n);
+            if let Some((_, _, next)) = o.as_consumer() {
+                *self.0.lock().unwrap_or_else(|e| e.into_inner()) = (next > 0).then_some(next - 1);
             }
         }
         Ok(())
@@ -178,6 +184,10 @@ impl<S: Sink> Sink for Faulty<S> {
             Fault::Hang(n) if self.flushes >= n => Ok(until_killed(self.killed.clone())),
             _ => self.inner.start_flush().await,
         }
+    }
+
+    fn retained(&self) -> Vec<SourceOffset> {
+        self.inner.retained()
     }
 }
 

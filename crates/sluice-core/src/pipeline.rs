@@ -17,7 +17,9 @@ use tokio::task::JoinHandle;
 use crate::error::{ConnectorError, ErrorKind};
 use crate::metrics as m;
 use crate::offsets::OffsetStore;
-use crate::record::{merge_offsets, Json, Record, SourceBatch, SourceOffset, Unconverted};
+use crate::record::{
+    durable_positions, merge_offsets, Json, Record, SourceBatch, SourceOffset, Unconverted,
+};
 use crate::sink::Sink;
 use crate::tolerance::{
     dlq_record, Coordinates, ErrorPolicy, RecordFailure, Stage, Tolerance, CONNECT_EXCEPTION,
@@ -417,6 +419,14 @@ impl<K: Sink, D: Sink> SinkStage<K, D> {
         // The newest commit not started yet, and how many commits it stands for.
         let mut next: Option<(Commit, usize)> = None;
         let mut open = true;
+        // Every partition's newest offset read so far, and what is committed of it: they
+        // differ while the sink retains records across flushes (`Sink::retained`).
+        let mut read: Vec<SourceOffset> = Vec::new();
+        let mut committed: Vec<SourceOffset> = Vec::new();
+        // While something is retained, the sink is flushed again now and then even when no
+        // record comes (Connect calls `put` with nothing and `preCommit` on its timer), so
+        // that what it uploads on its own schedule gets committed.
+        let mut recheck: Option<tokio::time::Instant> = None;
         loop {
             if in_flight.is_none() {
                 if let Some((mut commit, mut commits)) = next.take() {
@@ -433,14 +443,22 @@ impl<K: Sink, D: Sink> SinkStage<K, D> {
                         }
                     }
                     let durable = self.start_flush().await?;
+                    // Asked before anything else is written: what this flush leaves open.
+                    let retained = self.sink.retained();
+                    merge_offsets(&mut read, commit.offsets.drain(..));
+                    commit.offsets = durable_positions(&read, &retained, &committed);
+                    recheck = (!retained.is_empty())
+                        .then(|| tokio::time::Instant::now() + self.recheck_interval());
                     let offsets = offsets.clone();
                     let connector = self.opts.connector.clone();
                     in_flight = Some(Box::pin(async move {
                         durable.await?;
-                        offsets
-                            .commit(&connector, &commit.offsets)
-                            .await
-                            .map_err(PipelineError::Offsets)?;
+                        if !commit.offsets.is_empty() {
+                            offsets
+                                .commit(&connector, &commit.offsets)
+                                .await
+                                .map_err(PipelineError::Offsets)?;
+                        }
                         Ok((commit, commits))
                     }));
                 }
@@ -452,11 +470,13 @@ impl<K: Sink, D: Sink> SinkStage<K, D> {
                 }
                 return self.sink.flush().await.map_err(PipelineError::Sink);
             }
+            let recheck_due = recheck.filter(|_| open && in_flight.is_none() && next.is_none());
             tokio::select! {
                 biased;
                 done = finished(&mut in_flight) => {
                     in_flight = None;
                     let (commit, commits) = done?;
+                    merge_offsets(&mut committed, commit.offsets.iter().cloned());
                     metrics::counter!(m::OFFSET_COMMITS, &self.label).increment(1);
                     if let Some(ts) = commit.source_ts_ms {
                         let behind = now_ms().saturating_sub(ts).max(0);
@@ -464,6 +484,10 @@ impl<K: Sink, D: Sink> SinkStage<K, D> {
                     }
                     // A closed channel means the driver has stopped; nothing is waiting for this.
                     let _ = acks.send(Ack { offsets: commit.offsets, commits });
+                }
+                _ = sleep_until(recheck_due) => {
+                    recheck = None;
+                    next = Some((Commit::default(), 0));
                 }
                 msg = rx.recv(), if open => match msg {
                     None => open = false,
@@ -482,6 +506,13 @@ impl<K: Sink, D: Sink> SinkStage<K, D> {
                 },
             }
         }
+    }
+
+    /// How soon a sink that retains records is flushed again without new records.
+    fn recheck_interval(&self) -> std::time::Duration {
+        self.opts
+            .flush_interval
+            .max(std::time::Duration::from_millis(100))
     }
 
     /// Starts making the sink and the dead letter queue durable.
@@ -607,6 +638,14 @@ impl<K: Sink, D: Sink> SinkStage<K, D> {
     }
 }
 
+/// Sleeps until `at`; never resolves without one.
+async fn sleep_until(at: Option<tokio::time::Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
+    }
+}
+
 /// The commit in flight's result; never resolves when there is none.
 async fn finished(
     in_flight: &mut Option<CommitInFlight>,
@@ -621,4 +660,189 @@ fn now_ms() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as i64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::{Data, Schema, SchemaType, Value};
+    use crate::record::{Consumed, ProducerRecord, Written};
+    use crate::sink::Durable;
+    use std::time::Duration;
+
+    /// Reads offsets `0..total` of topic `t` once, then idles.
+    struct Topic {
+        next: i64,
+        total: i64,
+    }
+
+    fn record(n: i64) -> Record {
+        let schema = Arc::new(Schema::new(SchemaType::Int64));
+        let mut r = Record::new("t", None, Some(Data::new(schema, Value::Int(n))), 0);
+        r.partition = Some(0);
+        r.consumed = Some(Arc::new(Consumed {
+            record: ProducerRecord {
+                topic: "t".into(),
+                key: None,
+                value: None,
+                timestamp_ms: 0,
+                headers: Vec::new(),
+            },
+            partition: 0,
+            offset: n,
+        }));
+        r
+    }
+
+    impl Source for Topic {
+        async fn poll(&mut self) -> Result<SourceBatch, ConnectorError> {
+            if self.next >= self.total {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+                return Ok(SourceBatch {
+                    caught_up: true,
+                    ..SourceBatch::default()
+                });
+            }
+            let records = (self.next..self.total).map(record).collect();
+            self.next = self.total;
+            Ok(SourceBatch {
+                records,
+                offsets: vec![SourceOffset::consumer("t", 0, self.total)],
+                caught_up: true,
+                ..SourceBatch::default()
+            })
+        }
+
+        async fn commit(&mut self, _offsets: &[SourceOffset]) -> Result<(), ConnectorError> {
+            Ok(())
+        }
+    }
+
+    /// Keeps every record from `open_from` on in an open file until `release` is set, as an
+    /// S3 sink keeps a file that has not rotated.
+    struct Holding {
+        open_from: i64,
+        written: Arc<Mutex<Vec<i64>>>,
+        release: Arc<AtomicBool>,
+    }
+
+    impl Sink for Holding {
+        async fn write(&mut self, records: &[Record]) -> Result<Written, ConnectorError> {
+            let mut w = self.written.lock().unwrap();
+            w.extend(records.iter().filter_map(|r| r.kafka_offset()));
+            Ok(Written::default())
+        }
+
+        async fn flush(&mut self) -> Result<(), ConnectorError> {
+            Ok(())
+        }
+
+        async fn start_flush(&mut self) -> Result<Durable, ConnectorError> {
+            Ok(Box::pin(std::future::ready(Ok(()))))
+        }
+
+        fn retained(&self) -> Vec<SourceOffset> {
+            let written = self.written.lock().unwrap();
+            let open = written.iter().any(|n| *n >= self.open_from);
+            if open && !self.release.load(Ordering::SeqCst) {
+                vec![SourceOffset::consumer("t", 0, self.open_from)]
+            } else {
+                Vec::new()
+            }
+        }
+    }
+
+    #[derive(Default)]
+    struct Commits(Mutex<Vec<Vec<SourceOffset>>>);
+
+    impl OffsetBackend for Commits {
+        async fn get(&self, _c: &str, _p: &Json) -> Result<Option<Json>, ConnectorError> {
+            Ok(None)
+        }
+        async fn commit(&self, _c: &str, o: &[SourceOffset]) -> Result<(), ConnectorError> {
+            self.0.lock().unwrap().push(o.to_vec());
+            Ok(())
+        }
+        async fn list(&self, _c: &str) -> Result<Vec<SourceOffset>, ConnectorError> {
+            Ok(Vec::new())
+        }
+        async fn clear(&self, _c: &str) -> Result<(), ConnectorError> {
+            Ok(())
+        }
+    }
+
+    impl Commits {
+        fn last(&self) -> Option<i64> {
+            let all = self.0.lock().unwrap();
+            all.iter()
+                .flatten()
+                .filter_map(SourceOffset::as_consumer)
+                .map(|(_, _, n)| n)
+                .next_back()
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn retained_records_hold_the_commit_until_the_sink_lets_them_go() {
+        let release = Arc::new(AtomicBool::new(false));
+        let sink = Holding {
+            open_from: 6,
+            written: Arc::default(),
+            release: release.clone(),
+        };
+        let commits = Arc::new(Commits::default());
+        let opts = PipelineOptions {
+            connector: "c".into(),
+            stats: Arc::default(),
+            flush_interval: Duration::from_millis(50),
+            transforms: Arc::default(),
+            errors: ErrorPolicy::default(),
+            sink_class: "test".into(),
+        };
+        let (tx, rx) = watch::channel(TaskControl::Run);
+        let mut source = Topic { next: 0, total: 10 };
+        let c = commits.clone();
+        let watcher = async move {
+            let wait = |want: i64| {
+                let c = c.clone();
+                async move {
+                    for _ in 0..200 {
+                        if c.last() == Some(want) {
+                            return;
+                        }
+                        tokio::time::sleep(Duration::from_millis(10)).await;
+                    }
+                    panic!("position {want} never committed: {:?}", c.last());
+                }
+            };
+            // Records 6.. are open: the position stops at 6, however long it waits.
+            wait(6).await;
+            tokio::time::sleep(Duration::from_millis(300)).await;
+            assert_eq!(c.last(), Some(6));
+            // The sink uploads on its own (a scheduled rotation): with no new record, the
+            // next recheck commits the rest.
+            release.store(true, Ordering::SeqCst);
+            wait(10).await;
+            let _ = tx.send(TaskControl::Stop);
+        };
+        let run = run(
+            opts,
+            &mut source,
+            sink,
+            None::<Holding>,
+            commits.clone(),
+            rx,
+        );
+        let (result, ()) = tokio::join!(run, watcher);
+        result.unwrap();
+        // Never a commit past what was durable, and no commit repeated.
+        let all = commits.0.lock().unwrap().clone();
+        let positions: Vec<i64> = all
+            .iter()
+            .flatten()
+            .filter_map(SourceOffset::as_consumer)
+            .map(|(_, _, n)| n)
+            .collect();
+        assert_eq!(positions, vec![6, 10], "{all:?}");
+    }
 }

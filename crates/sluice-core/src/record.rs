@@ -103,6 +103,30 @@ impl SourceOffset {
     }
 }
 
+/// The positions to commit once a flush resolved: `read` (the newest offset of every source
+/// partition read so far) with each consumer position held at the sink's `retained` offset of
+/// its topic partition, keeping only what differs from `committed`.
+pub fn durable_positions(
+    read: &[SourceOffset],
+    retained: &[SourceOffset],
+    committed: &[SourceOffset],
+) -> Vec<SourceOffset> {
+    read.iter()
+        .map(|o| {
+            let held = o.as_consumer().and_then(|(t, p, next)| {
+                retained
+                    .iter()
+                    .filter_map(SourceOffset::as_consumer)
+                    .find(|(rt, rp, _)| *rt == t && *rp == p)
+                    .filter(|(_, _, first_open)| *first_open < next)
+                    .map(|(_, _, first_open)| SourceOffset::consumer(t, p, first_open))
+            });
+            held.unwrap_or_else(|| o.clone())
+        })
+        .filter(|o| !committed.contains(o))
+        .collect()
+}
+
 /// Keeps the newest offset of each source partition, in first-seen order.
 pub fn merge_offsets(into: &mut Vec<SourceOffset>, newer: impl IntoIterator<Item = SourceOffset>) {
     for o in newer {
@@ -155,4 +179,48 @@ pub struct RecordPosition {
 pub struct Written {
     pub positions: Vec<RecordPosition>,
     pub rejected: Vec<(usize, BoxError)>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn durable_positions_hold_consumer_positions_at_retained_records() {
+        let pg = SourceOffset {
+            partition: serde_json::json!({"server": "s"}),
+            offset: serde_json::json!({"lsn": 5}),
+        };
+        let read = vec![
+            SourceOffset::consumer("a", 0, 100),
+            SourceOffset::consumer("a", 1, 50),
+            pg.clone(),
+        ];
+        let retained = vec![
+            SourceOffset::consumer("a", 0, 40),
+            // Retained from further than was read: nothing to hold back.
+            SourceOffset::consumer("a", 1, 70),
+        ];
+        assert_eq!(
+            durable_positions(&read, &retained, &[]),
+            vec![
+                SourceOffset::consumer("a", 0, 40),
+                SourceOffset::consumer("a", 1, 50),
+                pg.clone()
+            ]
+        );
+        // What is already committed is not committed again.
+        let committed = vec![SourceOffset::consumer("a", 0, 40), pg];
+        assert_eq!(
+            durable_positions(&read, &retained, &committed),
+            vec![SourceOffset::consumer("a", 1, 50)]
+        );
+        assert_eq!(
+            durable_positions(&read, &[], &committed),
+            vec![
+                SourceOffset::consumer("a", 0, 100),
+                SourceOffset::consumer("a", 1, 50)
+            ]
+        );
+    }
 }

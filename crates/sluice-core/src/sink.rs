@@ -3,6 +3,9 @@
 //! database). A sink owns its format: topic sinks encode with their converters straight into
 //! their buffers, others read the typed values. `write` may buffer; only `flush` (or the future
 //! `start_flush` returns) promises durability, and offsets are committed only after it.
+//! A sink that keeps records open across flushes (an S3 file is uploaded only when it rotates,
+//! so that the same records always make the same objects) says where its open records start
+//! (`retained`), and the driver commits no consumer position past that.
 
 use std::future::Future;
 use std::io::Write;
@@ -10,7 +13,7 @@ use std::pin::Pin;
 
 use crate::error::{BoxError, ConnectorError};
 use crate::json::Converter;
-use crate::record::{ProducerRecord, Record, Written};
+use crate::record::{ProducerRecord, Record, SourceOffset, Written};
 use crate::topics::encode_line;
 
 /// Resolves once the records written before it was made are durable (`Sink::start_flush`).
@@ -33,6 +36,16 @@ pub trait Sink: Send {
             self.flush().await?;
             Ok(Box::pin(std::future::ready(Ok(()))) as Durable)
         }
+    }
+
+    /// What a flush leaves open: for each topic partition whose records the sink still holds
+    /// back (written to a file that has not rotated), the offset of the first of them, as a
+    /// consumer position (`SourceOffset::consumer(topic, partition, first_open_offset)`).
+    /// The driver asks right after `start_flush`/`flush`; once that flush resolves it commits
+    /// no position of those partitions past these offsets, so a restart reads the held-back
+    /// records again. By default nothing: a flush makes everything written durable.
+    fn retained(&self) -> Vec<SourceOffset> {
+        Vec::new()
     }
 }
 
@@ -103,5 +116,9 @@ impl<S: Sink> Sink for Tee<S> {
 
     async fn start_flush(&mut self) -> Result<Durable, ConnectorError> {
         self.inner.start_flush().await
+    }
+
+    fn retained(&self) -> Vec<SourceOffset> {
+        self.inner.retained()
     }
 }

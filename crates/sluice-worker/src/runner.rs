@@ -13,12 +13,14 @@ use sluice_core::offsets::OffsetStore;
 use sluice_core::pipeline::{self, OffsetBackend, PipelineOptions, Source, TaskControl, TaskStats};
 use sluice_core::record::{Json, Record, SourceOffset, Written};
 use sluice_core::sink::{Durable, Sink, Tee};
+use sluice_core::tolerance::Tolerance;
 use sluice_core::topics::{LocalTopicSink, LocalTopicSource, LocalTopics, TopicSelection};
 use sluice_kafka::{
     GroupConsumer, GroupOffsets, KafkaConnection, KafkaOffsetStore, KafkaTopicSink,
     KafkaTopicSource, Role, TopicDefaults,
 };
 use sluice_postgres::PostgresSource;
+use sluice_s3::S3Sink;
 use tokio::sync::watch;
 
 use crate::file_sink::FileSink;
@@ -178,7 +180,7 @@ impl Watch {
                 Arc::new((**cfg).clone()),
                 state,
             ))),
-            ConnectorConfig::FileSink(_) => None,
+            ConnectorConfig::FileSink(_) | ConnectorConfig::S3Sink(_) => None,
         }
     }
 
@@ -315,6 +317,13 @@ pub async fn run_task(
             .await?;
             source.stop().await?;
             Ok(())
+        }
+        ConnectorConfig::S3Sink(cfg) => {
+            // Null values go to the error policy only where it tolerates them (Connect's
+            // errant record reporter exists only then).
+            let report_nulls = cfg.report_null_values && common.errors.tolerance == Tolerance::All;
+            let sink = S3Sink::open(cfg, report_nulls).await?;
+            run_sink(name, settings, &ctx, opts, sink, control, stdout).await
         }
         ConnectorConfig::FileSink(cfg) => {
             let sink = FileSink::open(cfg)?;

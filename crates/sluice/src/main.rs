@@ -115,6 +115,8 @@ const DEFAULT_REST_BIND: &str = "127.0.0.1";
 
 fn main() {
     use std::io::IsTerminal;
+    // rustls's one provider in this build, for every HTTPS client (S3, the CLI's REST calls).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
         // Colours only on a terminal: log files and pipes get plain text.

@@ -56,7 +56,7 @@ async fn metrics_count_events_and_show_slot_lag_while_paused() {
     let dir = tempfile::tempdir().unwrap();
     let mut w = Sluice::new(dir.path());
     let base = w.start_worker(&[]);
-    let http = reqwest::Client::new();
+    let http = http_client();
     let connector = db.connector("mt", &[("table.include.list", "public.language")]);
     let resp = http
         .post(format!("{base}/connectors"))

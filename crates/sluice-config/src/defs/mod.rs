@@ -11,10 +11,12 @@ mod tests {
     use super::postgres::POSTGRES;
     use super::worker::WORKER;
     use crate::def::{ConfigKey, Default, KeyType, Valid};
+    use crate::s3::KEYS as S3;
     use std::collections::HashSet;
 
-    fn tables() -> [(&'static str, &'static [ConfigKey]); 5] {
+    fn tables() -> [(&'static str, &'static [ConfigKey]); 6] {
         [
+            ("S3", S3),
             ("POSTGRES", POSTGRES),
             ("COMMON", COMMON),
             ("SOURCE", SOURCE),
@@ -47,6 +49,7 @@ mod tests {
             POSTGRES.iter().chain(COMMON).chain(SOURCE),
         );
         assert_unique("COMMON+SINK", COMMON.iter().chain(SINK));
+        assert_unique("S3+COMMON+SINK", S3.iter().chain(COMMON).chain(SINK));
     }
 
     #[test]

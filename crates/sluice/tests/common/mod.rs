@@ -427,6 +427,12 @@ pub fn key_payload(record: &Json) -> &Json {
     }
 }
 
+/// An HTTP client (rustls's provider installed first, as the binary does).
+pub fn http_client() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::new()
+}
+
 /// A client of the worker's REST API.
 pub struct Api {
     pub base: String,
@@ -437,7 +443,7 @@ impl Api {
     pub fn new(base: String) -> Self {
         Api {
             base,
-            http: reqwest::Client::new(),
+            http: http_client(),
         }
     }
 
