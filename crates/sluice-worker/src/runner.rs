@@ -17,6 +17,7 @@ use sluice_core::topics::{LocalTopicSink, LocalTopicSource, LocalTopics, TopicSe
 use sluice_kafka::{
     GroupConsumer, GroupOffsets, KafkaOffsetStore, KafkaTopicSink, KafkaTopicSource, TopicDefaults,
 };
+use sluice_jdbc::JdbcSource;
 use sluice_postgres::PostgresSource;
 use tokio::sync::watch;
 
@@ -200,15 +201,15 @@ pub async fn run_task(
     };
     let converters = (common.key_converter, common.value_converter);
     let stdout = ctx.stdout.then_some(converters);
+    let defaults = common.topic_creation.map(|t| TopicDefaults {
+        partitions: t.partitions,
+        replication_factor: t.replication_factor,
+    });
     match &settings.connector {
         ConnectorConfig::Postgres(cfg) => {
             let partition = sluice_postgres::source::source_partition(cfg);
             let stored = ctx.offsets.get(name, &partition).await?;
             let mut source = PostgresSource::start((**cfg).clone(), stored).await?;
-            let defaults = common.topic_creation.map(|t| TopicDefaults {
-                partitions: t.partitions,
-                replication_factor: t.replication_factor,
-            });
             let sink = ctx.topics.sink(converters.0, converters.1, defaults)?;
             drive(
                 opts,
@@ -222,6 +223,22 @@ pub async fn run_task(
             .await?;
             source.stop().await?;
             Ok(())
+        }
+        ConnectorConfig::JdbcSource(cfg) => {
+            // Every partition's stored offset: one per table, or the query's.
+            let stored = ctx.offsets.list(name).await?;
+            let mut source = JdbcSource::start(name, (**cfg).clone(), stored).await?;
+            let sink = ctx.topics.sink(converters.0, converters.1, defaults)?;
+            drive(
+                opts,
+                &mut source,
+                sink,
+                None,
+                ctx.offsets.clone(),
+                control,
+                stdout,
+            )
+            .await
         }
         ConnectorConfig::FileSink(cfg) => {
             let sink = FileSink::open(cfg)?;
