@@ -160,9 +160,24 @@ def wait_slot(proc, db, slot, end_lsn, timeout):
     raise SystemExit(f"timed out:\n{proc.log_text()[-3000:]}")
 
 
-def run_sluice_drain(db, name, end_lsn, work, extra_args=(), stdout=subprocess.DEVNULL, profile=False, kafka=None):
+# The chain whose cost scenario 1 measures: unwrap, a rename, a topic route.
+TRANSFORM_CHAIN = {
+    "transforms": "unwrap,rename,route",
+    "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
+    "transforms.rename.type": "org.apache.kafka.connect.transforms.ReplaceField$Value",
+    "transforms.rename.renames": "b:bee,s:text",
+    "transforms.route.type": "org.apache.kafka.connect.transforms.RegexRouter",
+    "transforms.route.regex": "(.*)",
+    "transforms.route.replacement": "$1-flat",
+}
+
+
+def run_sluice_drain(db, name, end_lsn, work, extra_args=(), stdout=subprocess.DEVNULL, profile=False, kafka=None,
+                     config_extra=None):
     cfg = Path(work) / f"{name}.json"
-    cfg.write_text(json.dumps(connector(name, db, "public.t1,public.t2", snapshot_mode="no_data", status_update_interval_ms="100")))
+    config = connector(name, db, "public.t1,public.t2", snapshot_mode="no_data", status_update_interval_ms="100")
+    config["config"].update(config_extra or {})
+    cfg.write_text(json.dumps(config))
     data = Path(work) / f"data-{name}"
     start = time.time()
     kafka_args = ["--bootstrap-servers", kafka] if kafka else []
@@ -204,7 +219,7 @@ def scenario_stream(changes, work):
     psql(db, TABLE_DDL.format(name="t1") + "; " + TABLE_DDL.format(name="t2") + "; ALTER TABLE t2 REPLICA IDENTITY FULL")
     psql(db, "INSERT INTO t2 " + ROWS.format(a=1, b=n_upd))
     psql(db, "CREATE PUBLICATION bench_pub FOR TABLE t1, t2")
-    slots = ["bench_recv", "bench_local", "bench_stdout"] + (["bench_kafka"] if KAFKA and "kafka" in WANTED else [])
+    slots = ["bench_recv", "bench_local", "bench_stdout", "bench_smt"] + (["bench_kafka"] if KAFKA and "kafka" in WANTED else [])
     for s in slots:
         psql(db, f"SELECT pg_create_logical_replication_slot('{s}', 'pgoutput')")
     sql = Path(work) / "changes.sql"
@@ -231,12 +246,14 @@ def scenario_stream(changes, work):
     written = sum(f.stat().st_size for f in topic_files(Path(work) / "data-bench_local"))
     disk = durable_write(written, work)
     stdout = run_sluice_drain(db, "bench_stdout", end_lsn, work, extra_args=["--stdout"])
+    smt = run_sluice_drain(db, "bench_smt", end_lsn, work, config_extra=TRANSFORM_CHAIN)
     records = changes + n_del  # deletes are followed by tombstones
     result = {
         "changes": changes, "records": records, "wal_bytes": wal_bytes, "load_seconds": load_s,
         "pg_recvlogical": {"seconds": recv_s, "changes_per_s": changes / recv_s},
         "sluice_local_topics": dict(local, changes_per_s=changes / local["seconds"]),
         "sluice_local_and_stdout": dict(stdout, changes_per_s=changes / stdout["seconds"]),
+        "sluice_local_transforms": dict(smt, changes_per_s=changes / smt["seconds"]),
         "durable_write": disk,
     }
     if KAFKA and "kafka" in WANTED:
@@ -493,6 +510,57 @@ def scenario_latency(rates, seconds, work):
     return results
 
 
+def scenario_slot_lag(seconds, work):
+    """How far the slot's confirmed position trails what Sluice made durable, under the DBA's
+    steady writer (20 rows every 50 ms), with Sluice's defaults (offset.flush.interval.ms and
+    status.update.interval.ms 1 s)."""
+    db = "bench_slot"
+    name = "bench_slot"
+    fresh_db(db)
+    psql(db, "CREATE TABLE t (id bigserial PRIMARY KEY, v int); CREATE PUBLICATION bench_pub FOR TABLE t")
+    cfg = Path(work) / f"{name}.json"
+    cfg.write_text(json.dumps(connector(name, db, "public.t", snapshot_mode="no_data")))
+    data = Path(work) / f"data-{name}"
+    proc = Proc(["run", "--data-dir", str(data), str(cfg)])
+    # Streaming once the first position (a keepalive's) is committed.
+    wait_offset(proc, data, name, lambda o: True, 60)
+    script = Path(work) / "slot.sql"
+    script.write_text("INSERT INTO t (v) SELECT g FROM generate_series(1, 20) g;\n")
+    samples = []  # (time, committed lsn, confirmed lsn)
+    stop = threading.Event()
+
+    def sample():
+        while not stop.is_set():
+            o = committed_lsn(data, name)
+            confirmed = slot_flushed(db, name)
+            samples.append((time.time(), (o or {}).get("lsn"), confirmed))
+            time.sleep(0.05)
+
+    t = threading.Thread(target=sample, daemon=True)
+    t.start()
+    subprocess.run(pgbench(20, seconds, script, db), env=ENV, capture_output=True, text=True)
+    time.sleep(3)
+    stop.set()
+    t.join()
+    proc.finish()
+    lag_bytes = sorted(max(0, c - f) for _, c, f in samples if c is not None and f is not None)
+    # For each durable position, how long until the server saw it confirmed.
+    first_seen, lag_ms = {}, []
+    for ts, c, _ in samples:
+        if c is not None and c not in first_seen:
+            first_seen[c] = ts
+    for lsn, since in first_seen.items():
+        confirmed_at = next((ts for ts, _, f in samples if ts >= since and f is not None and f >= lsn), None)
+        if confirmed_at is not None:
+            lag_ms.append((confirmed_at - since) * 1000)
+    lag_ms.sort()
+    pick = lambda xs, q: xs[min(len(xs) - 1, int(q * len(xs)))] if xs else None
+    moves = len({f for _, _, f in samples if f is not None})
+    return {"seconds": seconds, "samples": len(samples), "durable_positions": len(first_seen),
+            "confirmed_moves": moves, "lag_bytes_p50": pick(lag_bytes, 0.5), "lag_bytes_p99": pick(lag_bytes, 0.99),
+            "lag_ms_p50": pick(lag_ms, 0.5), "lag_ms_p99": pick(lag_ms, 0.99), "lag_ms_max": lag_ms[-1] if lag_ms else None}
+
+
 def mb(b):
     return f"{b / 1e6:.1f} MB" if b else "n/a"
 
@@ -514,6 +582,14 @@ def report(results, path):
                   f"| sluice → local topics (fsync when caught up, else every second) | {lo['seconds']:.2f} | {lo['changes_per_s']:,.0f} | {100 * lo['changes_per_s'] / r['changes_per_s']:.0f} % |",
                   f"| sluice → local topics + `--stdout` > /dev/null | {so['seconds']:.2f} | {so['changes_per_s']:,.0f} | {100 * so['changes_per_s'] / r['changes_per_s']:.0f} % |",
                   "", "Target: ≥ 80 % of the pg_recvlogical rate into local topics.", ""]
+        tr = s.get("sluice_local_transforms")
+        if tr:
+            lines += ["The cost of a transform chain (`ExtractNewRecordState` + `ReplaceField$Value` renaming two fields + "
+                      "`RegexRouter`), the same drain into local topics:", "",
+                      "| drain | seconds | changes/s | vs without the chain | CPU s per million changes |", "|---|---|---|---|---|",
+                      f"| without transforms | {lo['seconds']:.2f} | {lo['changes_per_s']:,.0f} | 100 % | {lo['cpu_s'] * 1e6 / s['changes']:.1f} |",
+                      f"| with the chain | {tr['seconds']:.2f} | {tr['changes_per_s']:,.0f} | {100 * tr['changes_per_s'] / lo['changes_per_s']:.0f} % | {tr['cpu_s'] * 1e6 / s['changes']:.1f} |",
+                      "", "The flattened records are smaller (no envelope, no source block), which offsets part of the transforms' cost.", ""]
         if lo["changes_per_s"] > r["changes_per_s"]:
             lines += ["Above 100 %: pg_recvlogical is the reference, not a hard floor. It is the same walsender "
                       "decoding the same WAL, but its client reads every message as it comes; Sluice reads the socket in "
@@ -595,21 +671,6 @@ def report(results, path):
             lines.append(f"| {r['target_rate']:,}/s | {f(r['achieved_tps'])} | {r['rows']:,} | {r['events_seen']:,} | {f(r['p50_ms'])} | {f(r['p99_ms'])} | {f(r['max_ms'])} |")
         lines += ["", "Target: p99 < 50 ms at 5,000 changes/s. When achieved tps is below the target rate, PostgreSQL "
                   "(fsync per commit on this disk) is the limit, not Sluice.", ""]
-    j = results.get("jdbc")
-    if j:
-        c, b, bn = j["copy_to_devnull"], j["sluice_bulk"], j["sluice_bulk_noschema"]
-        lines += ["## 6. Query-based source (JDBC source, one bulk poll)", "",
-                  f"`mode=bulk` over a {j['rows']:,}-row table (bigint, numeric(12,2), text, timestamptz, jsonb), read "
-                  "through a portal in pages of `batch.max.rows` (1,000) and written to a local topic, against "
-                  "`COPY (SELECT * FROM j) TO '/dev/null'` of the same table in the same run.", "",
-                  "| read | seconds | rows/s | vs COPY | peak RSS | CPU s |", "|---|---|---|---|---|---|",
-                  f"| `COPY ... TO` /dev/null (the reference) | {c['seconds']:.2f} | {c['rows_per_s']:,.0f} | 100 % | – | – |",
-                  f"| sluice bulk poll → local topic, schemas.enable=true | {b['seconds']:.2f} | {b['rows_per_s']:,.0f} | "
-                  f"{100 * b['rows_per_s'] / c['rows_per_s']:.0f} % | {mb(b['peak_rss'])} | {b['cpu_s']:.1f} |",
-                  f"| sluice bulk poll → local topic, schemas.enable=false | {bn['seconds']:.2f} | {bn['rows_per_s']:,.0f} | "
-                  f"{100 * bn['rows_per_s'] / c['rows_per_s']:.0f} % | {mb(bn['peak_rss'])} | {bn['cpu_s']:.1f} |", "",
-                  "The poll pays what COPY does not: a round trip per page, binary values turned into Connect values "
-                  "one by one, each row's JSON (with its schema, unless off) and the topic's fsync.", ""]
     k = (results.get("stream") or {}).get("kafka")
     if k:
         sk, pp = k["sluice"], k["pure_produce"]
@@ -637,6 +698,35 @@ def report(results, path):
                   "would not on a separate broker host.", ""]
     else:
         lines += ["## 4. Kafka path", "", "Not run (no broker: scripts/bench starts Tansu unless --scenarios leaves it out).", ""]
+    slot = results.get("slot")
+    if slot:
+        f = lambda v, unit: f"{v:,.0f} {unit}" if v is not None else "n/a"
+        lines += ["## 6. WAL release: the slot's confirmed position", "",
+                  f"A writer commits 20 rows every 50 ms for {slot['seconds']} s; Sluice runs with its defaults "
+                  "(durable and committed every second under a backlog or at once when caught up; "
+                  "`status.update.interval.ms` 1 s). Sampled every 50 ms: Sluice's committed offset and the slot's "
+                  "`confirmed_flush_lsn`.", "",
+                  "| | p50 | p99 | max |", "|---|---|---|---|",
+                  f"| confirmed position behind the durable offset, bytes | {f(slot['lag_bytes_p50'], 'B')} | {f(slot['lag_bytes_p99'], 'B')} | |",
+                  f"| time from durable to confirmed | {f(slot['lag_ms_p50'], 'ms')} | {f(slot['lag_ms_p99'], 'ms')} | {f(slot['lag_ms_max'], 'ms')} |",
+                  "",
+                  f"The confirmed position moved {slot['confirmed_moves']} times over {slot['durable_positions']} durable positions "
+                  f"({slot['samples']} samples).", ""]
+    j = results.get("jdbc")
+    if j:
+        c, b, bn = j["copy_to_devnull"], j["sluice_bulk"], j["sluice_bulk_noschema"]
+        lines += ["## 7. Query-based source (JDBC source, one bulk poll)", "",
+                  f"`mode=bulk` over a {j['rows']:,}-row table (bigint, numeric(12,2), text, timestamptz, jsonb), read "
+                  "through a portal in pages of `batch.max.rows` (1,000) and written to a local topic, against "
+                  "`COPY (SELECT * FROM j) TO '/dev/null'` of the same table in the same run.", "",
+                  "| read | seconds | rows/s | vs COPY | peak RSS | CPU s |", "|---|---|---|---|---|---|",
+                  f"| `COPY ... TO` /dev/null (the reference) | {c['seconds']:.2f} | {c['rows_per_s']:,.0f} | 100 % | – | – |",
+                  f"| sluice bulk poll → local topic, schemas.enable=true | {b['seconds']:.2f} | {b['rows_per_s']:,.0f} | "
+                  f"{100 * b['rows_per_s'] / c['rows_per_s']:.0f} % | {mb(b['peak_rss'])} | {b['cpu_s']:.1f} |",
+                  f"| sluice bulk poll → local topic, schemas.enable=false | {bn['seconds']:.2f} | {bn['rows_per_s']:,.0f} | "
+                  f"{100 * bn['rows_per_s'] / c['rows_per_s']:.0f} % | {mb(bn['peak_rss'])} | {bn['cpu_s']:.1f} |", "",
+                  "The poll pays what COPY does not: a round trip per page, binary values turned into Connect values "
+                  "one by one, each row's JSON (with its schema, unless off) and the topic's fsync.", ""]
     Path(path).write_text("\n".join(lines))
 
 
@@ -647,7 +737,8 @@ def main():
     ap.add_argument("--latency-seconds", type=int, default=30)
     ap.add_argument("--rates", default="5000,20000")
     ap.add_argument("--backpressure-seconds", type=int, default=60)
-    ap.add_argument("--scenarios", default="stream,kafka,snapshot,latency,backpressure,jdbc")
+    ap.add_argument("--slot-seconds", type=int, default=30)
+    ap.add_argument("--scenarios", default="stream,kafka,snapshot,latency,backpressure,slot,jdbc")
     ap.add_argument("--out", default="bench/RESULTS.md")
     ap.add_argument("--report-only", action="store_true", help="re-render RESULTS.md from results.json")
     args = ap.parse_args()
@@ -673,12 +764,15 @@ def main():
         if "latency" in wanted:
             print("scenario 3: latency", flush=True)
             results["latency"] = scenario_latency([int(r) for r in args.rates.split(",")], args.latency_seconds, work)
-        if "jdbc" in wanted:
-            print("scenario 6: JDBC source bulk poll", flush=True)
-            results["jdbc"] = scenario_jdbc(args.snapshot_rows, work)
         if "backpressure" in wanted:
             print("scenario 5: backpressure", flush=True)
             results["backpressure"] = scenario_backpressure(args.backpressure_seconds, work)
+        if "slot" in wanted:
+            print("scenario 6: slot confirmed position", flush=True)
+            results["slot"] = scenario_slot_lag(args.slot_seconds, work)
+        if "jdbc" in wanted:
+            print("scenario 7: JDBC source bulk poll", flush=True)
+            results["jdbc"] = scenario_jdbc(args.snapshot_rows, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     Path(args.out).with_name("results.json").write_text(json.dumps(results, indent=2, default=str))

@@ -143,6 +143,10 @@ pub struct PostgresConfig {
     pub snapshot_max_threads: usize,
     pub unavailable_value_placeholder: String,
     pub status_update_interval_ms: u64,
+    /// `slot.drop.on.delete` (Sluice's): deleting the connector drops its slot and publication.
+    pub slot_drop_on_delete: bool,
+    /// `slot.retained.wal.warn.bytes` (Sluice's): warn above this much retained WAL (0: never).
+    pub slot_retained_wal_warn_bytes: u64,
 }
 
 /// Older decoding plugins whose events Debezium builds exactly as from pgoutput: a config
@@ -426,6 +430,8 @@ impl PostgresConfig {
             snapshot_max_threads: r.int("snapshot.max.threads") as usize,
             unavailable_value_placeholder: r.string("unavailable.value.placeholder"),
             status_update_interval_ms: r.int("status.update.interval.ms") as u64,
+            slot_drop_on_delete: r.bool("slot.drop.on.delete"),
+            slot_retained_wal_warn_bytes: r.int("slot.retained.wal.warn.bytes") as u64,
         }
     }
 

@@ -35,6 +35,8 @@ pub enum PostgresError {
     PublicationMissing { publication: String },
     #[error("table {table} is captured but not in publication {publication:?}, so its changes would be lost: add it (ALTER PUBLICATION {publication} ADD TABLE {table}) or set publication.autocreate.mode=filtered")]
     NotPublished { table: String, publication: String },
+    #[error("{message}")]
+    SlotInvalidated { message: String },
     #[error("{context}: {reason}")]
     Query { context: String, reason: String },
     #[error("replication stream of slot {slot:?}: {reason}")]

@@ -9,7 +9,7 @@ pub mod envelope;
 pub mod error;
 pub mod pgoutput;
 mod publication;
-mod slot;
+pub mod slot;
 pub mod snapshot;
 pub mod source;
 mod stream;

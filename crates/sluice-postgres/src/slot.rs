@@ -17,6 +17,8 @@ pub(crate) struct SlotState {
     pub(crate) plugin: String,
     pub(crate) active_pid: Option<i32>,
     pub(crate) confirmed_flush: u64,
+    /// `lost`: PostgreSQL invalidated the slot (max_slot_wal_keep_size).
+    pub(crate) wal_status: Option<String>,
 }
 
 pub(crate) async fn slot_state(
@@ -25,7 +27,7 @@ pub(crate) async fn slot_state(
 ) -> Result<Option<SlotState>, PostgresError> {
     let row = client
         .query_opt(
-            "SELECT coalesce(plugin::text, ''), active_pid, coalesce(confirmed_flush_lsn - '0/0', 0)::int8
+            "SELECT coalesce(plugin::text, ''), active_pid, coalesce(confirmed_flush_lsn - '0/0', 0)::int8, wal_status::text
              FROM pg_replication_slots WHERE slot_name = $1 AND database = current_database()",
             &[&cfg.slot_name],
         )
@@ -35,6 +37,7 @@ pub(crate) async fn slot_state(
         plugin: r.get(0),
         active_pid: r.get(1),
         confirmed_flush: r.get::<_, i64>(2) as u64,
+        wal_status: r.get(3),
     }))
 }
 
@@ -113,8 +116,15 @@ pub(crate) fn repl_error(
     cfg: &PostgresConfig,
     e: pgwire_replication::PgWireError,
 ) -> PostgresError {
+    let text = e.to_string();
+    // PG 13+: "can no longer get changes from replication slot": the slot was invalidated.
+    if text.contains("has been invalidated") || text.contains("can no longer get changes") {
+        return PostgresError::SlotInvalidated {
+            message: invalidated_message(cfg),
+        };
+    }
     if e.is_auth() || e.is_io() {
-        return crate::error::connect_error(cfg, e.to_string());
+        return crate::error::connect_error(cfg, text);
     }
     PostgresError::Replication {
         slot: cfg.slot_name.clone(),
@@ -122,39 +132,218 @@ pub(crate) fn repl_error(
     }
 }
 
-/// Every few seconds, how much WAL the slot holds back on the server. Runs on its own
-/// connection so the gauges keep moving while the connector is paused.
-pub(crate) async fn sample_slot(cfg: Arc<PostgresConfig>) {
+/// What the worker knows of a connector's slot, sampled every few seconds on a connection
+/// of its own, whatever the connector's state (a paused, stopped or failed connector's slot
+/// still holds WAL).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SlotHealth {
+    pub exists: bool,
+    pub active: bool,
+    /// `pg_current_wal_lsn() - restart_lsn`: WAL the server keeps for the slot.
+    pub retained_wal_bytes: u64,
+    /// `pg_current_wal_lsn() - confirmed_flush_lsn`
+    pub confirmed_flush_lag_bytes: u64,
+    /// `pg_replication_slots.wal_status` (`reserved`, `extended`, `unreserved`, `lost`).
+    pub wal_status: Option<String>,
+    /// What an operator should hear about, newest state only.
+    pub warnings: Vec<String>,
+    /// Why the last sample failed, if it did.
+    pub error: Option<String>,
+}
+
+/// The slot watch of one connector: gauges, warnings in the log and in `health`.
+pub struct SlotWatch {
+    pub health: Arc<std::sync::Mutex<SlotHealth>>,
+    task: tokio::task::JoinHandle<()>,
+}
+
+impl Drop for SlotWatch {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+const WATCH_EVERY: Duration = Duration::from_secs(2);
+/// How often a warning that still holds is logged again.
+const WARN_AGAIN: Duration = Duration::from_secs(300);
+
+/// Starts watching the connector's slot; `state` names the connector's task state
+/// (`RUNNING`, `PAUSED`, ...), so a slot that grows while nothing reads it is called out.
+pub fn watch_slot(
+    cfg: Arc<PostgresConfig>,
+    state: Arc<dyn Fn() -> &'static str + Send + Sync>,
+) -> SlotWatch {
+    let health = Arc::new(std::sync::Mutex::new(SlotHealth::default()));
+    let task = tokio::spawn(watch(cfg, state, health.clone()));
+    SlotWatch { health, task }
+}
+
+async fn watch(
+    cfg: Arc<PostgresConfig>,
+    state: Arc<dyn Fn() -> &'static str + Send + Sync>,
+    health: Arc<std::sync::Mutex<SlotHealth>>,
+) {
     let labels = [
         ("connector", cfg.name.clone()),
         ("slot", cfg.slot_name.clone()),
     ];
     let mut client = None;
-    let mut tick = tokio::time::interval(Duration::from_secs(2));
+    let mut tick = tokio::time::interval(WATCH_EVERY);
+    let mut last_retained: Option<u64> = None;
+    // When each warning was last logged.
+    let mut logged: std::collections::HashMap<&'static str, std::time::Instant> =
+        std::collections::HashMap::new();
     loop {
         tick.tick().await;
         if client.is_none() {
-            client = catalog::connect(&cfg).await.ok();
+            match catalog::connect(&cfg).await {
+                Ok(c) => client = Some(c),
+                Err(e) => {
+                    set(&health, |h| h.error = Some(e.to_string()));
+                    continue;
+                }
+            }
         }
         let Some(c) = &client else { continue };
         let row = c
             .query_opt(
-                "SELECT (pg_current_wal_lsn() - restart_lsn)::int8, (pg_current_wal_lsn() - confirmed_flush_lsn)::int8
-                 FROM pg_replication_slots WHERE slot_name = $1",
+                "SELECT active, coalesce((pg_current_wal_lsn() - restart_lsn)::int8, 0),
+                        coalesce((pg_current_wal_lsn() - confirmed_flush_lsn)::int8, 0),
+                        wal_status::text
+                 FROM pg_replication_slots WHERE slot_name = $1 AND database = current_database()",
                 &[&cfg.slot_name],
             )
             .await;
-        match row {
-            Ok(Some(r)) => {
-                let retained: Option<i64> = r.get(0);
-                let lag: Option<i64> = r.get(1);
-                metrics::gauge!(m::SLOT_RETAINED_WAL_BYTES, &labels)
-                    .set(retained.unwrap_or(0) as f64);
-                metrics::gauge!(m::SLOT_CONFIRMED_FLUSH_LAG_BYTES, &labels)
-                    .set(lag.unwrap_or(0) as f64);
+        let row = match row {
+            Ok(r) => r,
+            Err(e) => {
+                set(&health, |h| h.error = Some(crate::error::reason(&e)));
+                client = None;
+                continue;
             }
-            Ok(None) => {}
-            Err(_) => client = None,
+        };
+        let mut h = SlotHealth::default();
+        if let Some(r) = row {
+            h.exists = true;
+            h.active = r.get(0);
+            h.retained_wal_bytes = r.get::<_, i64>(1).max(0) as u64;
+            h.confirmed_flush_lag_bytes = r.get::<_, i64>(2).max(0) as u64;
+            h.wal_status = r.get(3);
+        }
+        metrics::gauge!(m::SLOT_RETAINED_WAL_BYTES, &labels).set(h.retained_wal_bytes as f64);
+        metrics::gauge!(m::SLOT_CONFIRMED_FLUSH_LAG_BYTES, &labels)
+            .set(h.confirmed_flush_lag_bytes as f64);
+        let task = state();
+        let mb = |b: u64| format!("{:.1} MB", b as f64 / 1_048_576.0);
+        let mut warn = |key: &'static str, text: String, h: &mut SlotHealth| {
+            if logged.get(key).is_none_or(|t| t.elapsed() >= WARN_AGAIN) {
+                tracing::warn!(connector = %cfg.name, slot = %cfg.slot_name, "{text}");
+                logged.insert(key, std::time::Instant::now());
+            }
+            h.warnings.push(text);
+        };
+        let warn_bytes = cfg.slot_retained_wal_warn_bytes;
+        if h.exists && warn_bytes > 0 && h.retained_wal_bytes > warn_bytes {
+            warn(
+                "retained",
+                format!(
+                    "replication slot {} retains {} of WAL, more than slot.retained.wal.warn.bytes ({}); PostgreSQL keeps it on disk until the slot confirms it",
+                    cfg.slot_name,
+                    mb(h.retained_wal_bytes),
+                    mb(warn_bytes)
+                ),
+                &mut h,
+            );
+        }
+        let growing = last_retained.is_some_and(|before| h.retained_wal_bytes > before);
+        if h.exists && task != "RUNNING" && growing {
+            warn(
+                "idle",
+                format!(
+                    "replication slot {} keeps WAL while the connector is {task} ({} retained and growing): resume the connector, or delete it to drop the slot",
+                    cfg.slot_name,
+                    mb(h.retained_wal_bytes)
+                ),
+                &mut h,
+            );
+        }
+        match h.wal_status.as_deref() {
+            Some("unreserved") => warn(
+                "unreserved",
+                format!(
+                    "replication slot {} retains more WAL than max_slot_wal_keep_size allows: PostgreSQL will invalidate it at the next checkpoint unless it catches up",
+                    cfg.slot_name
+                ),
+                &mut h,
+            ),
+            Some("lost") => warn("lost", invalidated_message(&cfg), &mut h),
+            _ => {}
+        }
+        last_retained = h.exists.then_some(h.retained_wal_bytes);
+        *health.lock().unwrap_or_else(|e| e.into_inner()) = h;
+    }
+}
+
+fn set(health: &std::sync::Mutex<SlotHealth>, f: impl FnOnce(&mut SlotHealth)) {
+    f(&mut health.lock().unwrap_or_else(|e| e.into_inner()));
+}
+
+/// What happened to an invalidated slot, and the way back.
+pub(crate) fn invalidated_message(cfg: &PostgresConfig) -> String {
+    format!(
+        "replication slot {} was invalidated by PostgreSQL: it retained more WAL than max_slot_wal_keep_size allows, and the changes it held are gone. To start again from a new snapshot: stop the connector, reset its offsets (DELETE /connectors/{}/offsets) and resume it",
+        cfg.slot_name, cfg.name
+    )
+}
+
+/// What deleting a connector removes from the database: its slot, and the publication
+/// Sluice created for it (unless another connector uses it). Returns what was dropped.
+pub async fn drop_on_delete(
+    cfg: &PostgresConfig,
+    publication_shared: bool,
+) -> Result<Vec<String>, PostgresError> {
+    let client = catalog::connect(cfg).await?;
+    let mut dropped = Vec::new();
+    // The walsender of the stopped task may take a moment to go away.
+    for attempt in 0..50 {
+        let active: Option<bool> = client
+            .query_opt(
+                "SELECT active FROM pg_replication_slots WHERE slot_name = $1 AND database = current_database()",
+                &[&cfg.slot_name],
+            )
+            .await
+            .map_err(query_error(format!("reading replication slot {}", cfg.slot_name)))?
+            .map(|r| r.get(0));
+        match active {
+            None => break,
+            Some(true) if attempt < 49 => {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+            }
+            Some(_) => {
+                drop_slot(&client, cfg).await?;
+                dropped.push(format!("replication slot {}", cfg.slot_name));
+                break;
+            }
         }
     }
+    let created_by_sluice =
+        cfg.publication_autocreate != sluice_config::postgres::PublicationAutocreateMode::Disabled;
+    if created_by_sluice && !publication_shared {
+        let n = client
+            .execute(
+                &format!(
+                    "DROP PUBLICATION IF EXISTS {}",
+                    quote_ident(&cfg.publication_name)
+                ),
+                &[],
+            )
+            .await
+            .map_err(query_error(format!(
+                "dropping publication {}",
+                cfg.publication_name
+            )));
+        n?;
+        dropped.push(format!("publication {}", cfg.publication_name));
+    }
+    Ok(dropped)
 }

@@ -25,7 +25,7 @@ use crate::catalog::{self, TableInfo};
 use crate::envelope::{Heartbeat, SharedSchemas, SourcePosition, TableEvents};
 use crate::error::{query_error, PostgresError};
 use crate::publication::ensure_publication;
-use crate::slot::{create_slot, drop_slot, sample_slot, slot_state};
+use crate::slot::{create_slot, drop_slot, invalidated_message, slot_state};
 use crate::snapshot::{snapshot_marker, ChunkedRows, TableCopy, TableRows};
 use crate::stream::StreamState;
 
@@ -39,14 +39,6 @@ pub struct PostgresSource {
     partition: Json,
     heartbeat: Option<(Heartbeat, tokio::time::Interval)>,
     phase: Phase,
-    /// Samples the slot's WAL gauges while the source lives (also while paused).
-    slot_sampler: tokio::task::JoinHandle<()>,
-}
-
-impl Drop for PostgresSource {
-    fn drop(&mut self) {
-        self.slot_sampler.abort();
-    }
 }
 
 enum Phase {
@@ -135,6 +127,9 @@ impl PostgresSource {
         if slot_lost && cfg.snapshot_mode != SnapshotMode::NoData {
             tracing::warn!(slot = %cfg.slot_name, "the replication slot of the stored offset is gone; taking a new snapshot");
         }
+        // An invalidated slot has lost the changes after the stored position: say so, and how
+        // to start again, rather than stream with a gap (a new snapshot recreates the slot).
+        let invalidated = slot.as_ref().and_then(|s| s.wal_status.as_deref()) == Some("lost");
         let need_snapshot = match cfg.snapshot_mode {
             SnapshotMode::Always => true,
             SnapshotMode::NoData => false,
@@ -158,10 +153,14 @@ impl PostgresSource {
             client,
             heartbeat,
             phase: Phase::Finished,
-            slot_sampler: tokio::spawn(sample_slot(cfg.clone())),
             cfg,
         };
-        if need_snapshot {
+        if invalidated && !need_snapshot && source.cfg.snapshot_mode != SnapshotMode::WhenNeeded {
+            return Err(PostgresError::SlotInvalidated {
+                message: invalidated_message(&source.cfg),
+            });
+        }
+        if need_snapshot || invalidated {
             source.phase = Phase::Snapshot(Box::new(
                 source.begin_snapshot(&tables, slot.is_some()).await?,
             ));

@@ -4,8 +4,22 @@
 //! A transform never drops a record silently: one it cannot process is an error, which the
 //! connector's `errors.tolerance` handles.
 
+mod cast;
+mod date_format;
+mod extract;
 mod filter;
+mod flatten;
+mod headers;
+mod insert;
+mod logical_router;
+mod mask;
+mod operand;
+mod outbox;
+mod replace;
 mod router;
+mod schema_metadata;
+mod timestamp;
+mod unwrap;
 
 use std::sync::Arc;
 
@@ -31,19 +45,169 @@ pub struct PredicateClass {
 
 /// Every transform Sluice knows.
 pub static TRANSFORMS: &[TransformClass] = &[
-    TransformClass {
-        class: "org.apache.kafka.connect.transforms.RegexRouter",
-        def: ConfigDef {
-            keys: router::REGEX_ROUTER_KEYS,
-        },
-        build: router::regex_router,
-    },
-    TransformClass {
-        class: "org.apache.kafka.connect.transforms.Filter",
-        def: ConfigDef { keys: &[] },
-        build: filter::filter,
-    },
+    transform(
+        "org.apache.kafka.connect.transforms.InsertField$Key",
+        insert::KEYS,
+        insert::key,
+    ),
+    transform(
+        "org.apache.kafka.connect.transforms.InsertField$Value",
+        insert::KEYS,
+        insert::value,
+    ),
+    transform(
+        "org.apache.kafka.connect.transforms.ReplaceField$Key",
+        replace::KEYS,
+        replace::key,
+    ),
+    transform(
+        "org.apache.kafka.connect.transforms.ReplaceField$Value",
+        replace::KEYS,
+        replace::value,
+    ),
+    transform(
+        "org.apache.kafka.connect.transforms.ValueToKey",
+        extract::VALUE_TO_KEY_KEYS,
+        extract::value_to_key,
+    ),
+    transform(
+        "org.apache.kafka.connect.transforms.ExtractField$Key",
+        extract::EXTRACT_FIELD_KEYS,
+        extract::extract_field::key,
+    ),
+    transform(
+        "org.apache.kafka.connect.transforms.ExtractField$Value",
+        extract::EXTRACT_FIELD_KEYS,
+        extract::extract_field::value,
+    ),
+    transform(
+        "org.apache.kafka.connect.transforms.HoistField$Key",
+        extract::HOIST_FIELD_KEYS,
+        extract::hoist_field::key,
+    ),
+    transform(
+        "org.apache.kafka.connect.transforms.HoistField$Value",
+        extract::HOIST_FIELD_KEYS,
+        extract::hoist_field::value,
+    ),
+    transform(
+        "org.apache.kafka.connect.transforms.MaskField$Key",
+        mask::KEYS,
+        mask::key,
+    ),
+    transform(
+        "org.apache.kafka.connect.transforms.MaskField$Value",
+        mask::KEYS,
+        mask::value,
+    ),
+    transform(
+        "org.apache.kafka.connect.transforms.Cast$Key",
+        cast::KEYS,
+        cast::key,
+    ),
+    transform(
+        "org.apache.kafka.connect.transforms.Cast$Value",
+        cast::KEYS,
+        cast::value,
+    ),
+    transform(
+        "org.apache.kafka.connect.transforms.RegexRouter",
+        router::REGEX_ROUTER_KEYS,
+        router::regex_router,
+    ),
+    transform(
+        "org.apache.kafka.connect.transforms.TimestampConverter$Key",
+        timestamp::CONVERTER_KEYS,
+        timestamp::converter::key,
+    ),
+    transform(
+        "org.apache.kafka.connect.transforms.TimestampConverter$Value",
+        timestamp::CONVERTER_KEYS,
+        timestamp::converter::value,
+    ),
+    transform(
+        "org.apache.kafka.connect.transforms.TimestampRouter",
+        timestamp::ROUTER_KEYS,
+        timestamp::timestamp_router,
+    ),
+    transform(
+        "org.apache.kafka.connect.transforms.SetSchemaMetadata$Key",
+        schema_metadata::KEYS,
+        schema_metadata::key,
+    ),
+    transform(
+        "org.apache.kafka.connect.transforms.SetSchemaMetadata$Value",
+        schema_metadata::KEYS,
+        schema_metadata::value,
+    ),
+    transform(
+        "org.apache.kafka.connect.transforms.Flatten$Key",
+        flatten::KEYS,
+        flatten::key,
+    ),
+    transform(
+        "org.apache.kafka.connect.transforms.Flatten$Value",
+        flatten::KEYS,
+        flatten::value,
+    ),
+    transform(
+        "org.apache.kafka.connect.transforms.HeaderFrom$Key",
+        headers::HEADER_FROM_KEYS,
+        headers::header_from::key,
+    ),
+    transform(
+        "org.apache.kafka.connect.transforms.HeaderFrom$Value",
+        headers::HEADER_FROM_KEYS,
+        headers::header_from::value,
+    ),
+    transform(
+        "org.apache.kafka.connect.transforms.InsertHeader",
+        headers::INSERT_HEADER_KEYS,
+        headers::insert_header,
+    ),
+    transform(
+        "org.apache.kafka.connect.transforms.DropHeaders",
+        headers::DROP_HEADERS_KEYS,
+        headers::drop_headers,
+    ),
+    transform(
+        "org.apache.kafka.connect.transforms.Filter",
+        &[],
+        filter::filter,
+    ),
+    transform(
+        "io.debezium.transforms.ExtractNewRecordState",
+        unwrap::KEYS,
+        unwrap::build,
+    ),
+    transform(
+        "io.debezium.transforms.outbox.EventRouter",
+        outbox::KEYS,
+        outbox::build,
+    ),
+    transform(
+        "io.debezium.transforms.ByLogicalTableRouter",
+        &logical_router::BY_LOGICAL_TABLE_KEYS,
+        logical_router::by_logical_table,
+    ),
+    transform(
+        "io.debezium.transforms.ToLogicalTopicRouter",
+        &logical_router::TO_LOGICAL_TOPIC_KEYS,
+        logical_router::to_logical_topic,
+    ),
 ];
+
+const fn transform(
+    class: &'static str,
+    keys: &'static [sluice_config::def::ConfigKey],
+    build: fn(&mut KeyReader<'_>) -> Option<Box<dyn Transform>>,
+) -> TransformClass {
+    TransformClass {
+        class,
+        def: ConfigDef { keys },
+        build,
+    }
+}
 
 /// Every predicate Sluice knows.
 pub static PREDICATES: &[PredicateClass] = &[
@@ -204,6 +368,63 @@ mod tests {
             r#"{{"name":"s","connector.class":"org.apache.kafka.connect.file.FileStreamSinkConnector","topics":"a"{extra}}}"#
         );
         ConnectorSettings::parse(&RawConfig::from_json(&json, "s").unwrap()).unwrap()
+    }
+
+    /// The smallest valid options of each class.
+    fn minimal(class: &str) -> &'static [(&'static str, &'static str)] {
+        let short = class.rsplit('.').next().unwrap_or(class);
+        let short = short.split('$').next().unwrap_or(short);
+        match short {
+            "InsertField" => &[("static.field", "a"), ("static.value", "b")],
+            "ValueToKey" | "MaskField" => &[("fields", "a")],
+            "ExtractField" | "HoistField" => &[("field", "a")],
+            "Cast" => &[("spec", "int8")],
+            "RegexRouter" => &[("regex", "a"), ("replacement", "b")],
+            "TimestampConverter" => &[("target.type", "unix")],
+            "SetSchemaMetadata" => &[("schema.name", "a")],
+            "HeaderFrom" => &[("fields", "a"), ("headers", "b"), ("operation", "copy")],
+            "InsertHeader" => &[("header", "a"), ("value.literal", "b")],
+            "DropHeaders" => &[("headers", "a")],
+            "ByLogicalTableRouter" | "ToLogicalTopicRouter" => {
+                &[("topic.regex", "a"), ("topic.replacement", "b")]
+            }
+            _ => &[],
+        }
+    }
+
+    #[test]
+    fn every_class_builds_and_reads_every_key_it_declares() {
+        use sluice_config::def::Support;
+        let mut seen = std::collections::BTreeSet::new();
+        for class in TRANSFORMS {
+            assert!(seen.insert(class.class), "{} listed twice", class.class);
+            let raw = RawConfig {
+                name: "t".into(),
+                props: minimal(class.class)
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            };
+            let mut r = KeyReader::new(&raw, &[class.def]);
+            let built = (class.build)(&mut r);
+            let read = r.read_keys().clone();
+            let (errors, _) = r.finish(&NoDelegation);
+            assert!(
+                built.is_some() && errors.is_empty(),
+                "{}: {errors:?}",
+                class.class
+            );
+            for key in class.def.keys {
+                if key.support == Support::Yes {
+                    assert!(
+                        read.contains(key.name),
+                        "{} never reads {}",
+                        class.class,
+                        key.name
+                    );
+                }
+            }
+        }
     }
 
     #[test]

@@ -34,7 +34,11 @@ pub struct RegexRouter {
 
 pub fn regex_router(r: &mut KeyReader<'_>) -> Option<Box<dyn Transform>> {
     let pattern = r.required_string("regex");
-    let replacement = r.required_string("replacement");
+    // An empty replacement is a value (the topic becomes empty), not a missing one.
+    let replacement = match crate::operand::opt_string_keeping_empty(r, "replacement") {
+        Some(v) => Some(v),
+        None => r.required_string("replacement"),
+    };
     let (pattern, replacement) = (pattern?, replacement);
     let regex = match whole_match(&pattern) {
         Ok(re) => re,

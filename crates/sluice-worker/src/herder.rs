@@ -22,7 +22,9 @@ use sluice_core::record::SourceOffset;
 use tokio::sync::{mpsc, watch, Mutex};
 use tokio::task::JoinHandle;
 
-use crate::runner::{run_task, sink_group_offsets, Offsets, TaskContext, TopicStore};
+use crate::runner::{
+    clean_up_on_delete, run_task, sink_group_offsets, Offsets, TaskContext, TopicStore, Watch,
+};
 use crate::store::{ConfigStore, StoredConnector, TargetState};
 
 #[derive(Debug, thiserror::Error)]
@@ -76,6 +78,8 @@ struct Entry {
     status: Arc<StdMutex<TaskStatus>>,
     stats: Arc<TaskStats>,
     task: Mutex<Task>,
+    /// What the worker watches for the connector whatever its task does (its slot).
+    watch: StdMutex<Option<Watch>>,
 }
 
 struct Info {
@@ -175,6 +179,25 @@ impl Herder {
             .ok_or_else(|| HerderError::NotFound(name.to_owned()))
     }
 
+    /// (Re)starts the watch of a connector (its slot), fed the connector's state.
+    fn start_watch(&self, entry: &Arc<Entry>) {
+        let raw = lock(&entry.info).raw.clone();
+        let weak = Arc::downgrade(entry);
+        let state: Arc<dyn Fn() -> &'static str + Send + Sync> = Arc::new(move || {
+            weak.upgrade()
+                .map_or("DELETED", |e| match lock(&e.info).target {
+                    TargetState::Paused => "PAUSED",
+                    TargetState::Stopped => "STOPPED",
+                    TargetState::Started => lock(&e.status).state.name(),
+                })
+        });
+        let watch = self
+            .settings(&raw)
+            .ok()
+            .and_then(|s| Watch::start(&s, state));
+        *lock(&entry.watch) = watch;
+    }
+
     /// Starts every persisted connector in its target state.
     pub async fn resume_stored(&self) -> Result<(), HerderError> {
         let stored = self
@@ -192,6 +215,7 @@ impl Herder {
                 .map_or(ConnectorKind::Source, |c| c.class.kind);
             let entry = Arc::new(Entry::new(raw, s.target_state, kind, None));
             lock(&self.connectors).insert(s.name.clone(), entry.clone());
+            self.start_watch(&entry);
             let mut task = entry.task.lock().await;
             self.apply_target(&s.name, &entry, &mut task).await;
         }
@@ -277,6 +301,7 @@ impl Herder {
                 self.persist(&raw, target).await?;
                 task.stop().await;
                 *lock(&entry.info) = Info { raw, target, kind };
+                self.start_watch(&entry);
                 self.apply_target(name, &entry, &mut task).await;
                 tracing::info!(connector = name, "connector config updated");
                 Ok(false)
@@ -292,6 +317,7 @@ impl Herder {
                     }
                     map.insert(name.to_owned(), entry.clone());
                 }
+                self.start_watch(&entry);
                 self.apply_target(name, &entry, &mut task).await;
                 tracing::info!(connector = name, "connector created");
                 Ok(true)
@@ -310,17 +336,35 @@ impl Herder {
             .map_err(|e| HerderError::Internal(e.to_string()))
     }
 
-    pub async fn delete(&self, name: &str) -> Result<(), HerderError> {
+    /// Deletes a connector; returns what was cleaned up outside Sluice (a slot, a
+    /// publication), or why it could not be.
+    pub async fn delete(&self, name: &str) -> Result<Option<String>, HerderError> {
         let entry = self.entry(name)?;
         let mut task = entry.task.lock().await;
         task.stop().await;
+        *lock(&entry.watch) = None;
         self.store
             .remove(name)
             .await
             .map_err(|e| HerderError::Internal(e.to_string()))?;
         lock(&self.connectors).remove(name);
-        tracing::info!(connector = name, "connector deleted");
-        Ok(())
+        let raw = lock(&entry.info).raw.clone();
+        let others: Vec<ConnectorSettings> = lock(&self.connectors)
+            .values()
+            .map(|e| lock(&e.info).raw.clone())
+            .collect::<Vec<_>>()
+            .iter()
+            .filter_map(|r| self.settings(r).ok())
+            .collect();
+        let cleanup = match self.settings(&raw) {
+            Ok(settings) => clean_up_on_delete(&settings, &others).await,
+            Err(_) => None,
+        };
+        match &cleanup {
+            Some(c) => tracing::info!(connector = name, "connector deleted; {c}"),
+            None => tracing::info!(connector = name, "connector deleted"),
+        }
+        Ok(cleanup)
     }
 
     pub async fn set_target(&self, name: &str, target: TargetState) -> Result<(), HerderError> {
@@ -528,12 +572,20 @@ impl Herder {
         } else {
             vec![self.task_json(entry)]
         };
-        json!({
+        let mut status = json!({
             "name": name,
             "connector": {"state": connector_state(target), "worker_id": self.worker_id},
             "tasks": tasks,
             "type": kind.name(),
-        })
+        });
+        // Not in Connect: what the worker watches for it (a slot's retained WAL) and the
+        // warnings that come with it.
+        if let Some(w) = lock(&entry.watch).as_ref() {
+            let (key, value) = w.status();
+            status[key] = value;
+            status["warnings"] = json!(w.warnings());
+        }
+        status
     }
 
     /// `GET /connectors?expand=status&expand=info`.
@@ -753,6 +805,7 @@ impl Entry {
             })),
             stats: stats.unwrap_or_default(),
             task: Mutex::new(Task::default()),
+            watch: StdMutex::new(None),
         }
     }
 }

@@ -335,9 +335,15 @@ async fn put_config(
     Ok((code, Json(h.info(&name)?)))
 }
 
-async fn delete(State(h): State<AppState>, Path(name): Path<String>) -> ApiResult<StatusCode> {
-    h.delete(&name).await?;
-    Ok(StatusCode::NO_CONTENT)
+/// Connect answers 204 with no body; what was cleaned up in the database (the slot, the
+/// publication) is in the `Sluice-Cleanup` header.
+async fn delete(State(h): State<AppState>, Path(name): Path<String>) -> ApiResult<Response> {
+    let cleanup = h.delete(&name).await?;
+    let mut response = StatusCode::NO_CONTENT.into_response();
+    if let Some(value) = cleanup.and_then(|c| axum::http::HeaderValue::from_str(&c).ok()) {
+        response.headers_mut().insert("sluice-cleanup", value);
+    }
+    Ok(response)
 }
 
 async fn status(State(h): State<AppState>, Path(name): Path<String>) -> ApiResult<Json<Value>> {

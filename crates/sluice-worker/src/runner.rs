@@ -160,6 +160,94 @@ pub struct TaskContext {
     pub flush_interval: std::time::Duration,
 }
 
+/// What the worker watches for a connector whatever its task does: for a Postgres source,
+/// its replication slot (a paused, stopped or failed connector's slot still holds WAL).
+pub enum Watch {
+    Slot(sluice_postgres::slot::SlotWatch),
+}
+
+impl Watch {
+    pub fn start(
+        settings: &ConnectorSettings,
+        state: Arc<dyn Fn() -> &'static str + Send + Sync>,
+    ) -> Option<Watch> {
+        match &settings.connector {
+            ConnectorConfig::Postgres(cfg) => Some(Watch::Slot(sluice_postgres::slot::watch_slot(
+                Arc::new((**cfg).clone()),
+                state,
+            ))),
+            ConnectorConfig::FileSink(_) => None,
+        }
+    }
+
+    /// Warnings for the connector's status.
+    pub fn warnings(&self) -> Vec<String> {
+        match self {
+            Watch::Slot(w) => w
+                .health
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .warnings
+                .clone(),
+        }
+    }
+
+    /// What the status shows of the watched resource.
+    pub fn status(&self) -> (&'static str, Json) {
+        match self {
+            Watch::Slot(w) => {
+                let h = w.health.lock().unwrap_or_else(|e| e.into_inner()).clone();
+                (
+                    "slot",
+                    serde_json::json!({
+                        "exists": h.exists,
+                        "active": h.active,
+                        "retained_wal_bytes": h.retained_wal_bytes,
+                        "confirmed_flush_lag_bytes": h.confirmed_flush_lag_bytes,
+                        "wal_status": h.wal_status,
+                        "error": h.error,
+                    }),
+                )
+            }
+        }
+    }
+}
+
+/// What deleting a connector removes outside Sluice: a Postgres source's slot and the
+/// publication Sluice created for it (unless `slot.drop.on.delete=false`, or another of
+/// `others` uses the publication). Returns a sentence saying what was done.
+pub async fn clean_up_on_delete(
+    settings: &ConnectorSettings,
+    others: &[ConnectorSettings],
+) -> Option<String> {
+    let ConnectorConfig::Postgres(cfg) = &settings.connector else {
+        return None;
+    };
+    if !cfg.slot_drop_on_delete {
+        return Some(format!(
+            "kept replication slot {} and publication {} (slot.drop.on.delete=false)",
+            cfg.slot_name, cfg.publication_name
+        ));
+    }
+    let shared = others.iter().any(|o| match &o.connector {
+        ConnectorConfig::Postgres(c) => {
+            c.publication_name == cfg.publication_name
+                && c.hostname == cfg.hostname
+                && c.port == cfg.port
+                && c.dbname == cfg.dbname
+        }
+        _ => false,
+    });
+    Some(match sluice_postgres::slot::drop_on_delete(cfg, shared).await {
+        Ok(dropped) if dropped.is_empty() => "nothing to drop in the database".to_owned(),
+        Ok(dropped) => format!("dropped {}", dropped.join(" and ")),
+        Err(e) => format!(
+            "could not drop replication slot {}: {e}; drop it by hand (SELECT pg_drop_replication_slot('{}')) or it keeps WAL on the server",
+            cfg.slot_name, cfg.slot_name
+        ),
+    })
+}
+
 /// Records a sink connector's topic reader takes per poll.
 const SINK_BATCH: usize = 2048;
 

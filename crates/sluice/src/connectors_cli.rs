@@ -153,12 +153,23 @@ impl Worker {
     }
 
     async fn call_url(&self, method: Method, url: Url, body: Option<&Value>) -> Result<Value> {
+        Ok(self.send(method, url, body).await?.0)
+    }
+
+    /// The response body and headers of a successful call.
+    async fn send(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<&Value>,
+    ) -> Result<(Value, reqwest::header::HeaderMap)> {
         let mut request = self.http.request(method, url);
         if let Some(b) = body {
             request = request.json(b);
         }
         let response = request.send().await.map_err(|e| self.unreachable(&e))?;
         let status = response.status();
+        let headers = response.headers().clone();
         let text = response.text().await.map_err(|e| self.unreachable(&e))?;
         let value = if text.trim().is_empty() {
             Value::Null
@@ -166,7 +177,7 @@ impl Worker {
             serde_json::from_str(&text).unwrap_or(Value::String(text))
         };
         if status.is_success() {
-            Ok(value)
+            Ok((value, headers))
         } else {
             Err(anyhow!(
                 "{} (HTTP {})",
@@ -546,11 +557,12 @@ async fn list(worker: &Worker, json: bool) -> Result<String> {
                 name.clone(),
                 text(&c["status"]["connector"]["state"]),
                 text(&c["status"]["tasks"][0]["state"]),
-                tables_of(&c["info"]["config"]),
+                text(&c["info"]["type"]),
+                reads_of(&c["info"]["config"]),
             ]
         })
         .collect();
-    Ok(table(&["NAME", "STATE", "TASK", "TABLES"], &rows))
+    Ok(table(&["NAME", "STATE", "TASK", "TYPE", "READS"], &rows))
 }
 
 async fn info(worker: &Worker, name: &str, json: bool) -> Result<String> {
@@ -579,7 +591,8 @@ fn render_info(name: &str, config: &Value, status: &Value, topics: &[String]) ->
     let summary = vec![
         kv("State", &text(&status["connector"]["state"])),
         kv("Task", &task_state),
-        kv("Tables", &tables_of(config)),
+        kv("Type", &text(&status["type"])),
+        kv("Reads", &reads_of(config)),
         kv("Excluded columns", &text(&config["column.exclude.list"])),
     ];
     let mut out = format!("=== {name}\n{}", table(&[], &summary));
@@ -631,10 +644,16 @@ fn topic_list(topics: &Value, name: &str) -> Vec<String> {
         .unwrap_or_default()
 }
 
-fn tables_of(config: &Value) -> String {
-    config["table.include.list"]
-        .as_str()
-        .map(|t| t.split(',').map(str::trim).collect::<Vec<_>>().join(", "))
+/// What a connector reads: a source's tables, a sink's topics.
+fn reads_of(config: &Value) -> String {
+    let list = |key: &str| {
+        config[key]
+            .as_str()
+            .map(|t| t.split(',').map(str::trim).collect::<Vec<_>>().join(", "))
+    };
+    list("table.include.list")
+        .or_else(|| list("topics"))
+        .or_else(|| config["topics.regex"].as_str().map(|r| format!("/{r}/")))
         .unwrap_or_else(|| "(all)".into())
 }
 
@@ -694,22 +713,25 @@ async fn set_state(worker: &Worker, name: &str, action: &str, json: bool) -> Res
 }
 
 async fn destroy(worker: &Worker, name: &str, json: bool) -> Result<String> {
-    let config = worker.get(&["connectors", name, "config"]).await?;
-    worker
-        .call(Method::DELETE, &["connectors", name], None)
+    let (_, headers) = worker
+        .send(Method::DELETE, worker.url(&["connectors", name]), None)
         .await?;
+    // What the worker cleaned up in the database: the slot and publication (or why not).
+    let cleanup = headers
+        .get("sluice-cleanup")
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
     if json {
-        return Ok(pretty(&json!({"name": name, "deleted": true})));
-    }
-    let mut out = format!("Destroyed {name}\n");
-    // Debezium leaves them too; a forgotten slot keeps WAL on the database server forever.
-    if let (Some(slot), Some(publication)) = (
-        config["slot.name"].as_str(),
-        config["publication.name"].as_str(),
-    ) {
-        out.push_str(&format!(
-            "Its replication slot and publication stay in the database; when no longer needed:\n  SELECT pg_drop_replication_slot('{slot}'); DROP PUBLICATION \"{publication}\";\n"
+        return Ok(pretty(
+            &json!({"name": name, "deleted": true, "cleanup": cleanup}),
         ));
+    }
+    let mut out = format!(
+        "Destroyed {name}
+"
+    );
+    if let Some(c) = cleanup {
+        out.push_str(&format!("In the database: {c}\n"));
     }
     Ok(out)
 }

@@ -65,7 +65,7 @@ fn list_row(worker: &str, name: &str) -> Vec<String> {
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(
         lines[0].split_whitespace().collect::<Vec<_>>(),
-        ["NAME", "STATE", "TASK", "TABLES"]
+        ["NAME", "STATE", "TASK", "TYPE", "READS"]
     );
     lines
         .iter()
@@ -153,7 +153,7 @@ async fn heroku_flow_end_to_end() {
     );
     assert_eq!(
         list_row(url, &name),
-        [name.as_str(), "RUNNING", "RUNNING", TABLE]
+        [name.as_str(), "RUNNING", "RUNNING", "source", TABLE]
     );
     wait_for(60, "the snapshot", &w, || w.records(&topic).len() == ROWS).await;
     for r in w.records(&topic) {
@@ -207,7 +207,10 @@ async fn heroku_flow_end_to_end() {
         destroyed.starts_with(&format!("Destroyed {name}\n")),
         "{destroyed}"
     );
-    assert!(destroyed.contains(&format!("pg_drop_replication_slot('{name}')")));
+    assert!(
+        destroyed.contains(&format!("In the database: dropped replication slot {name}")),
+        "{destroyed}"
+    );
     assert_eq!(ok(url, &["list"]), format!("No connectors on {url}\n"));
     assert_eq!(json(url, &["list"]), serde_json::json!({}));
     w.stop();

@@ -62,14 +62,18 @@ async fn postgres_restart_keeps_the_task_running_and_loses_nothing() {
         }
         committed
     });
-    tokio::time::sleep(Duration::from_millis(700)).await;
-    let took = tokio::task::spawn_blocking({
-        let c = FaultCluster::from_env();
-        move || c.pg_ctl(&["restart", "-m", "fast"])
-    })
-    .await
-    .unwrap();
-    eprintln!("pg_ctl restart -m fast took {took:?}");
+    // Several restarts under the writer: each shutdown finishes (pg_ctl gives up after 120 s)
+    // because Sluice confirms what the server sent when it asks at shutdown.
+    for _ in 0..3 {
+        tokio::time::sleep(Duration::from_millis(700)).await;
+        let took = tokio::task::spawn_blocking({
+            let c = FaultCluster::from_env();
+            move || c.pg_ctl(&["restart", "-m", "fast"])
+        })
+        .await
+        .unwrap();
+        eprintln!("pg_ctl restart -m fast took {took:?}");
+    }
     // While the server is away the task retries and stays RUNNING.
     let mut saw_retry = false;
     for _ in 0..100 {

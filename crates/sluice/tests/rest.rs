@@ -431,11 +431,59 @@ async fn worker_restart_keeps_connectors_states_and_offsets() {
         "no second snapshot after a worker restart"
     );
 
-    // Deleting a connector with slot.drop.on.stop drops its slot; the other keeps its own.
+    // Deleting a connector drops its slot (here already dropped by slot.drop.on.stop) and the
+    // publication Sluice made for it, and says so; the other connector keeps its own.
     let slots = "SELECT count(*) FROM pg_replication_slots WHERE database = current_database()";
+    let publications = "SELECT count(*) FROM pg_publication";
     assert_eq!(db.scalar_i64(slots).await, 2);
-    let (code, _) = api.delete("/connectors/wd").await;
+    assert_eq!(db.scalar_i64(publications).await, 2);
+    let delete = |name: &str| {
+        let req = api.http.delete(format!("{}/connectors/{name}", api.base));
+        async move {
+            let resp = req.send().await.unwrap();
+            let cleanup = resp
+                .headers()
+                .get("sluice-cleanup")
+                .map(|v| v.to_str().unwrap().to_owned());
+            (resp.status(), cleanup.unwrap_or_default())
+        }
+    };
+    let (code, cleanup) = delete("wd").await;
     assert_eq!(code, StatusCode::NO_CONTENT);
+    // (The slot went on stop already, or here if its walsender was still on its way out.)
+    assert!(
+        cleanup.starts_with("dropped")
+            && cleanup.ends_with(&format!("publication pubd_{}", db.name)),
+        "{cleanup}"
+    );
+    assert_eq!(db.scalar_i64(slots).await, 1);
+    assert_eq!(db.scalar_i64(publications).await, 1);
+    // With slot.drop.on.delete=false both stay; by default both go.
+    let mut keeper = db.connector(
+        "wk",
+        &[
+            ("table.include.list", "public.actor"),
+            ("slot.drop.on.delete", "false"),
+        ],
+    );
+    keeper["config"]["slot.name"] = json!(format!("slotk_{}", db.name));
+    keeper["config"]["publication.name"] = json!(format!("pubk_{}", db.name));
+    api.post("/connectors", Some(keeper)).await;
+    wait_for(60, "the keeper's snapshot", &w, || {
+        w.records("wk.public.actor").len() == 200
+    })
+    .await;
+    let (_, cleanup) = delete("wk").await;
+    assert!(cleanup.starts_with("kept replication slot"), "{cleanup}");
+    assert_eq!(db.scalar_i64(slots).await, 2);
+    let (_, cleanup) = delete("wr").await;
+    assert_eq!(
+        cleanup,
+        format!(
+            "dropped replication slot slot_{0} and publication pub_{0}",
+            db.name
+        )
+    );
     assert_eq!(db.scalar_i64(slots).await, 1);
     w.stop();
     db.drop().await;

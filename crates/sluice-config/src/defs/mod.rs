@@ -203,6 +203,8 @@ mod tests {
             "status.update.interval.ms",
             "provide.transaction.metadata",
             "database.sslmode",
+            "slot.drop.on.delete",
+            "slot.retained.wal.warn.bytes",
         ];
         for k in POSTGRES {
             let honoured = k.support == crate::def::Support::Yes;

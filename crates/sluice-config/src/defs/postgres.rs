@@ -227,6 +227,24 @@ pub static POSTGRES: &[ConfigKey] = &[
         "Whether or not to drop the logical replication slot when the connector finishes orderly.",
     )
     .default("false"),
+    // Sluice's own keys.
+    ConfigKey::new(
+        "slot.drop.on.delete",
+        Boolean,
+        Medium,
+        "Connection Advanced Replication",
+        "(Sluice) Whether deleting the connector drops its replication slot and the publication Sluice created for it, so an abandoned slot cannot fill the disk with WAL.",
+    )
+    .default("true"),
+    ConfigKey::new(
+        "slot.retained.wal.warn.bytes",
+        Long,
+        Medium,
+        "Connection Advanced Replication",
+        "(Sluice) Warn, in the log and the connector's status, when the slot retains more WAL than this many bytes (0: never).",
+    )
+    .default("1073741824")
+    .range(0, i64::MAX),
     ConfigKey::new(
         "slot.failover",
         Boolean,
@@ -269,7 +287,9 @@ pub static POSTGRES: &[ConfigKey] = &[
         "Connection Advanced Replication",
         "Frequency for sending replication connection status updates to the server, given in milliseconds.",
     )
-    .default("10000")
+    // Sluice's default (Debezium's is 10000): the server sees the durable position within a
+    // second of it becoming durable, so WAL is released that soon.
+    .default("1000")
     .range(1, I32_MAX),
     ConfigKey::new(
         "lsn.flush.timeout.ms",
