@@ -111,11 +111,7 @@ pub struct ConnectionTarget {
 impl ConnectionTarget {
     /// `host:port/db` as error messages name it (never the password).
     pub fn describe(&self) -> String {
-        let hosts: Vec<String> = self
-            .hosts
-            .iter()
-            .map(|(h, p)| format!("{h}:{p}"))
-            .collect();
+        let hosts: Vec<String> = self.hosts.iter().map(|(h, p)| format!("{h}:{p}")).collect();
         format!("{}/{}", hosts.join(","), self.dbname)
     }
 }
@@ -299,11 +295,7 @@ impl JdbcSourceConfig {
                 "table.whitelist is already specified; set only one of table.whitelist and table.blacklist",
             );
         }
-        if mode.uses_timestamp()
-            && query.is_none()
-            && !new
-            && timestamp_columns.is_empty()
-        {
+        if mode.uses_timestamp() && query.is_none() && !new && timestamp_columns.is_empty() {
             r.issue(
                 "timestamp.column.name",
                 None,
@@ -426,7 +418,10 @@ impl JdbcSourceConfig {
             query_masked: masked,
             quote: r.choice(
                 "quote.sql.identifiers",
-                &[("always", QuoteMethod::Always), ("never", QuoteMethod::Never)],
+                &[
+                    ("always", QuoteMethod::Always),
+                    ("never", QuoteMethod::Never),
+                ],
             ),
             query_suffix: r.string("query.suffix"),
             isolation,
@@ -750,10 +745,7 @@ pub fn redact_url(url: &str) -> String {
         if let Some(at) = out[rest_start..auth_end].rfind('@') {
             let cred = &out[rest_start..rest_start + at];
             if let Some(colon) = cred.find(':') {
-                out.replace_range(
-                    rest_start + colon + 1..rest_start + at,
-                    crate::raw::MASK,
-                );
+                out.replace_range(rest_start + colon + 1..rest_start + at, crate::raw::MASK);
             }
         }
     }
@@ -779,7 +771,11 @@ fn timestamp_mapping(r: &mut KeyReader<'_>) -> Vec<ColumnMapping<Vec<String>>> {
     let mut out = Vec::new();
     for item in r.list(key) {
         let Some((re, cols)) = item.split_once(':').filter(|(_, c)| !c.contains(':')) else {
-            r.issue(key, Some(&item), "Invalid format. Expected 'regex:[col1|col2|...]'");
+            r.issue(
+                key,
+                Some(&item),
+                "Invalid format. Expected 'regex:[col1|col2|...]'",
+            );
             continue;
         };
         let cols = cols.trim();
@@ -793,16 +789,16 @@ fn timestamp_mapping(r: &mut KeyReader<'_>) -> Vec<ColumnMapping<Vec<String>>> {
         };
         let columns: Vec<String> = inner.split('|').map(|c| c.trim().to_owned()).collect();
         if inner.trim().is_empty() || columns.iter().any(String::is_empty) {
-            r.issue(key, Some(cols), "Every column name should be non-empty string");
+            r.issue(
+                key,
+                Some(cols),
+                "Every column name should be non-empty string",
+            );
             continue;
         }
         match whole_match(re.trim()) {
             Ok(table) => out.push(ColumnMapping { table, columns }),
-            Err(e) => r.issue(
-                key,
-                Some(re),
-                format!("Invalid regular expression: {e}"),
-            ),
+            Err(e) => r.issue(key, Some(re), format!("Invalid regular expression: {e}")),
         }
     }
     out
@@ -814,7 +810,11 @@ fn incrementing_mapping(r: &mut KeyReader<'_>) -> Vec<ColumnMapping<String>> {
     let mut out = Vec::new();
     for item in r.list(key) {
         let Some((re, col)) = item.split_once(':').filter(|(_, c)| !c.contains(':')) else {
-            r.issue(key, Some(&item), "Invalid format. Expected 'regex:columnName'");
+            r.issue(
+                key,
+                Some(&item),
+                "Invalid format. Expected 'regex:columnName'",
+            );
             continue;
         };
         if col.trim().is_empty() {
@@ -826,11 +826,7 @@ fn incrementing_mapping(r: &mut KeyReader<'_>) -> Vec<ColumnMapping<String>> {
                 table,
                 columns: col.trim().to_owned(),
             }),
-            Err(e) => r.issue(
-                key,
-                Some(re),
-                format!("Invalid regular expression: {e}"),
-            ),
+            Err(e) => r.issue(key, Some(re), format!("Invalid regular expression: {e}")),
         }
     }
     out
@@ -904,7 +900,9 @@ mod tests {
             parse_url("jdbc:postgresql:pagila").unwrap().hosts,
             vec![("localhost".to_owned(), 5432)]
         );
-        assert!(parse_url("jdbc:mysql://h/db").unwrap_err().contains("mysql"));
+        assert!(parse_url("jdbc:mysql://h/db")
+            .unwrap_err()
+            .contains("mysql"));
         assert!(parse_url("jdbc:postgresql://h:x/db").is_err());
         assert_eq!(
             redact_url("postgres://bob:pw@h/db?password=x&a=b"),
@@ -927,23 +925,41 @@ mod tests {
                 .to_string()
         };
         assert!(err(r#","table.whitelist":"a""#).contains("Query mode must be specified"));
-        assert!(err(r#","mode":"bulk""#).contains("At least one table filtering configuration is required"));
-        assert!(err(r#","mode":"bulk","table.whitelist":"a","table.include.list":"public.a""#)
-            .contains("Cannot mix legacy and new configuration approaches"));
-        assert!(err(r#","mode":"bulk","query":"SELECT 1","table.whitelist":"a","topic.prefix":"t""#)
-            .contains("Do not specify table filtering configs with 'query'"));
-        assert!(err(r#","mode":"bulk","query":"DELETE FROM a","topic.prefix":"t""#)
-            .contains("Only SELECT statements are supported for 'query'"));
-        assert!(err(r#","mode":"incrementing","query":"SELECT * FROM a","topic.prefix":"t""#)
-            .contains("'incrementing.column.name' must be provided"));
-        assert!(err(r#","mode":"timestamp","table.include.list":"public.a""#)
-            .contains("Provide 'timestamp.columns.mapping'"));
-        assert!(err(r#","mode":"bulk","table.include.list":"public.a","db.timezone":"Mars/Olympus""#)
-            .contains("Invalid value Mars/Olympus for configuration db.timezone"));
-        assert!(err(r#","mode":"bulk","table.whitelist":"a","topic.prefix":"a b""#)
-            .contains("Topic prefix must not contain"));
-        assert!(err(r#","mode":"bulk","table.whitelist":"a","numeric.mapping":"exact""#)
-            .contains("Value must be one of none, precision_only, best_fit, best_fit_eager_double"));
+        assert!(err(r#","mode":"bulk""#)
+            .contains("At least one table filtering configuration is required"));
+        assert!(
+            err(r#","mode":"bulk","table.whitelist":"a","table.include.list":"public.a""#)
+                .contains("Cannot mix legacy and new configuration approaches")
+        );
+        assert!(err(
+            r#","mode":"bulk","query":"SELECT 1","table.whitelist":"a","topic.prefix":"t""#
+        )
+        .contains("Do not specify table filtering configs with 'query'"));
+        assert!(
+            err(r#","mode":"bulk","query":"DELETE FROM a","topic.prefix":"t""#)
+                .contains("Only SELECT statements are supported for 'query'")
+        );
+        assert!(
+            err(r#","mode":"incrementing","query":"SELECT * FROM a","topic.prefix":"t""#)
+                .contains("'incrementing.column.name' must be provided")
+        );
+        assert!(
+            err(r#","mode":"timestamp","table.include.list":"public.a""#)
+                .contains("Provide 'timestamp.columns.mapping'")
+        );
+        assert!(err(
+            r#","mode":"bulk","table.include.list":"public.a","db.timezone":"Mars/Olympus""#
+        )
+        .contains("Invalid value Mars/Olympus for configuration db.timezone"));
+        assert!(
+            err(r#","mode":"bulk","table.whitelist":"a","topic.prefix":"a b""#)
+                .contains("Topic prefix must not contain")
+        );
+        assert!(
+            err(r#","mode":"bulk","table.whitelist":"a","numeric.mapping":"exact""#).contains(
+                "Value must be one of none, precision_only, best_fit, best_fit_eager_double"
+            )
+        );
         assert!(!err(r#","mode":"bulk""#).contains("s3cret"));
     }
 
@@ -953,7 +969,10 @@ mod tests {
             r#"{{{BASE},"mode":"timestamp+incrementing","table.include.list":"public\\..*","timestamp.columns.mapping":"public.a.*:[updated|created],public.b:[ts]","incrementing.column.mapping":"public\\..*:id","numeric.precision.mapping":"true"}}"#
         ))
         .unwrap();
-        assert_eq!(c.timestamp_columns_for("public.abc"), ["updated", "created"]);
+        assert_eq!(
+            c.timestamp_columns_for("public.abc"),
+            ["updated", "created"]
+        );
         assert_eq!(c.timestamp_columns_for("public.b"), ["ts"]);
         assert_eq!(c.incrementing_column_for("public.b"), "id");
         assert_eq!(c.numeric_mapping, NumericMapping::PrecisionOnly);

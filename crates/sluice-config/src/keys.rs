@@ -277,7 +277,9 @@ impl<'a> KeyReader<'a> {
                 Err(e) => self.issue(
                     key,
                     Some(&item),
-                    format!("Must be a valid comma-separated list of regular expression patterns: {e}"),
+                    format!(
+                        "Must be a valid comma-separated list of regular expression patterns: {e}"
+                    ),
                 ),
             }
         }

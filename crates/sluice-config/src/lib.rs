@@ -199,9 +199,9 @@ impl ConnectorSettings {
             ClassId::Postgres => {
                 ConnectorConfig::Postgres(Box::new(postgres::PostgresConfig::read(&mut r)))
             }
-            ClassId::JdbcSource => ConnectorConfig::JdbcSource(Box::new(
-                jdbc_source::JdbcSourceConfig::read(&mut r),
-            )),
+            ClassId::JdbcSource => {
+                ConnectorConfig::JdbcSource(Box::new(jdbc_source::JdbcSourceConfig::read(&mut r)))
+            }
             ClassId::FileSink => ConnectorConfig::FileSink(file::FileSinkConfig::read(&mut r)),
         };
         let delegated = common.delegation();

@@ -7,7 +7,9 @@ use sluice_core::error::ConnectorError;
 
 #[derive(Debug, thiserror::Error)]
 pub enum JdbcError {
-    #[error("cannot connect to PostgreSQL at {target} as user {user:?} (connection.url): {reason}")]
+    #[error(
+        "cannot connect to PostgreSQL at {target} as user {user:?} (connection.url): {reason}"
+    )]
     Connect {
         target: String,
         user: String,
@@ -38,9 +40,7 @@ pub enum JdbcError {
 impl JdbcError {
     pub fn is_transient(&self) -> bool {
         match self {
-            JdbcError::Connect { transient, .. } | JdbcError::Query { transient, .. } => {
-                *transient
-            }
+            JdbcError::Connect { transient, .. } | JdbcError::Query { transient, .. } => *transient,
             JdbcError::Config { .. } | JdbcError::Value { .. } => false,
         }
     }

@@ -155,9 +155,6 @@ mod tests {
             "\"public\".\"address\".\"last_update\""
         );
         assert_eq!(column(None, "id", QuoteMethod::Never), "id");
-        assert_eq!(
-            TableId::new("s", "we\"ird").quoted(),
-            "\"s\".\"we\"\"ird\""
-        );
+        assert_eq!(TableId::new("s", "we\"ird").quoted(), "\"s\".\"we\"\"ird\"");
     }
 }

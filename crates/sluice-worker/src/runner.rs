@@ -14,10 +14,10 @@ use sluice_core::pipeline::{self, OffsetBackend, PipelineOptions, Source, TaskCo
 use sluice_core::record::{Json, Record, SourceOffset, Written};
 use sluice_core::sink::{Durable, Sink, Tee};
 use sluice_core::topics::{LocalTopicSink, LocalTopicSource, LocalTopics, TopicSelection};
+use sluice_jdbc::JdbcSource;
 use sluice_kafka::{
     GroupConsumer, GroupOffsets, KafkaOffsetStore, KafkaTopicSink, KafkaTopicSource, TopicDefaults,
 };
-use sluice_jdbc::JdbcSource;
 use sluice_postgres::PostgresSource;
 use tokio::sync::watch;
 
@@ -176,7 +176,8 @@ impl Watch {
                 Arc::new((**cfg).clone()),
                 state,
             ))),
-            ConnectorConfig::FileSink(_) => None,
+            // A query-based source holds nothing on the server between polls.
+            ConnectorConfig::JdbcSource(_) | ConnectorConfig::FileSink(_) => None,
         }
     }
 

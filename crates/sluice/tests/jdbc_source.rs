@@ -15,7 +15,10 @@ use serde_json::{json, Value as Json};
 const CLASS: &str = "io.confluent.connect.jdbc.JdbcSourceConnector";
 
 fn jdbc_url(db: &TestDb) -> String {
-    format!("jdbc:postgresql://{}:{}/{}", db.pg.host, db.pg.port, db.name)
+    format!(
+        "jdbc:postgresql://{}:{}/{}",
+        db.pg.host, db.pg.port, db.name
+    )
 }
 
 /// A connector: `connection.*` pointed at the test database, then `config` as given.
@@ -33,7 +36,10 @@ fn connector(db: &TestDb, name: &str, config: Json) -> Json {
 }
 
 fn payloads(s: &Sluice, topic: &str) -> Vec<Json> {
-    s.records(topic).iter().map(|r| payload(r).clone()).collect()
+    s.records(topic)
+        .iter()
+        .map(|r| payload(r).clone())
+        .collect()
 }
 
 async fn wait_records(s: &Sluice, topic: &str, n: usize) -> Vec<Json> {
@@ -76,11 +82,38 @@ async fn seed_001_whitelist_timestamp_mode_over_three_tables() {
     wait_records(&s, "pagila.public.country", 109).await;
 
     // The seed's sample messages, field by field (Pagila's timestamps differ from the seed's).
-    let by_id = |id: i64| address.iter().find(|p| p["address_id"] == id).unwrap().clone();
+    let by_id = |id: i64| {
+        address
+            .iter()
+            .find(|p| p["address_id"] == id)
+            .unwrap()
+            .clone()
+    };
     for (id, addr, district, city_id, postal, phone) in [
-        (100, "1308 Arecibo Way", "Georgia", 41, "30695", "6171054059"),
-        (101, "1599 Plock Drive", "Tete", 534, "71986", "817248913162"),
-        (102, "669 Firozabad Loop", "Abu Dhabi", 12, "92265", "412903167998"),
+        (
+            100,
+            "1308 Arecibo Way",
+            "Georgia",
+            41,
+            "30695",
+            "6171054059",
+        ),
+        (
+            101,
+            "1599 Plock Drive",
+            "Tete",
+            534,
+            "71986",
+            "817248913162",
+        ),
+        (
+            102,
+            "669 Firozabad Loop",
+            "Abu Dhabi",
+            12,
+            "92265",
+            "412903167998",
+        ),
     ] {
         let p = by_id(id);
         assert_eq!(p["address"], addr);
@@ -93,7 +126,16 @@ async fn seed_001_whitelist_timestamp_mode_over_three_tables() {
         let keys: Vec<&str> = p.as_object().unwrap().keys().map(String::as_str).collect();
         assert_eq!(
             keys,
-            ["address_id", "address", "address2", "district", "city_id", "postal_code", "phone", "last_update"]
+            [
+                "address_id",
+                "address",
+                "address2",
+                "district",
+                "city_id",
+                "postal_code",
+                "phone",
+                "last_update"
+            ]
         );
     }
     // Plain rows: a struct named after the table, Connect types, no key.
@@ -244,7 +286,11 @@ async fn seed_001_query_joining_address_city_country() {
     assert_eq!(rows[603]["address_id"], 102);
     assert_eq!(rows[603]["district"], "Lake Turkana");
     let offsets = offsets_file(&s, "jdbc_source_connector_postgresql_02");
-    assert_eq!(offsets[0]["partition"], json!({"query": "query"}), "{offsets}");
+    assert_eq!(
+        offsets[0]["partition"],
+        json!({"query": "query"}),
+        "{offsets}"
+    );
     s.stop();
     db.drop().await;
 }
@@ -282,7 +328,12 @@ fn items_connector(db: &TestDb, name: &str, mode: &str) -> Json {
 fn rows_of(s: &Sluice, topic: &str) -> Vec<(i64, String)> {
     payloads(s, topic)
         .iter()
-        .map(|p| (p["id"].as_i64().unwrap(), p["name"].as_str().unwrap().to_owned()))
+        .map(|p| {
+            (
+                p["id"].as_i64().unwrap(),
+                p["name"].as_str().unwrap().to_owned(),
+            )
+        })
         .collect()
 }
 
@@ -377,11 +428,16 @@ async fn delay_interval_holds_back_a_row_whose_transaction_commits_late() {
             .await
             .unwrap();
         tokio::time::sleep(Duration::from_millis(300)).await;
-        db.exec("INSERT INTO public.items (name) VALUES ('on time')").await;
+        db.exec("INSERT INTO public.items (name) VALUES ('on time')")
+            .await;
         if delay > 0 {
             // Held back while younger than the delay.
             tokio::time::sleep(Duration::from_secs(1)).await;
-            assert_eq!(s.records(&topic).len(), 50, "a row younger than the delay was read");
+            assert_eq!(
+                s.records(&topic).len(),
+                50,
+                "a row younger than the delay was read"
+            );
         } else {
             wait_records(&s, &topic, 51).await;
         }
@@ -416,11 +472,16 @@ async fn bulk_rereads_everything_each_poll_and_counts_rows_per_table() {
     wait_records(&s, "bulk.country", 109 * 3).await;
     let rows = payloads(&s, "bulk.country");
     for round in rows.chunks(109).take(3) {
-        let ids: BTreeSet<i64> = round.iter().map(|p| p["country_id"].as_i64().unwrap()).collect();
+        let ids: BTreeSet<i64> = round
+            .iter()
+            .map(|p| p["country_id"].as_i64().unwrap())
+            .collect();
         assert_eq!(ids.len(), 109);
     }
     // Bulk records carry no offsets: nothing is stored.
-    assert!(offsets_file(&s, "bulk").as_array().is_none_or(|a| a.is_empty()));
+    assert!(offsets_file(&s, "bulk")
+        .as_array()
+        .is_none_or(|a| a.is_empty()));
     let text = reqwest::get(format!("http://127.0.0.1:{port}/metrics"))
         .await
         .unwrap()
@@ -429,7 +490,10 @@ async fn bulk_rereads_everything_each_poll_and_counts_rows_per_table() {
         .unwrap();
     let line = text
         .lines()
-        .find(|l| l.starts_with("sluice_jdbc_source_rows_read_total") && l.contains("table=\"public.country\""))
+        .find(|l| {
+            l.starts_with("sluice_jdbc_source_rows_read_total")
+                && l.contains("table=\"public.country\"")
+        })
         .unwrap_or_else(|| panic!("no rows-read metric for public.country:\n{text}"));
     let n: f64 = line.rsplit(' ').next().unwrap().parse().unwrap();
     assert!(n >= 327.0, "{line}");
@@ -468,8 +532,14 @@ async fn numeric_mapping_and_types_as_the_jdbc_connector_builds_them() {
         .map(|f| (f["field"].as_str().unwrap(), f))
         .collect();
     // interval and arrays are not supported by the connector: left out.
-    assert!(!fields.contains_key("iv") && !fields.contains_key("arr"), "{fields:?}");
-    assert_eq!(fields["n52"]["name"], "org.apache.kafka.connect.data.Decimal");
+    assert!(
+        !fields.contains_key("iv") && !fields.contains_key("arr"),
+        "{fields:?}"
+    );
+    assert_eq!(
+        fields["n52"]["name"],
+        "org.apache.kafka.connect.data.Decimal"
+    );
     assert_eq!(
         fields["n52"]["parameters"],
         json!({"scale": "2", "connect.decimal.precision": "5"})
@@ -537,45 +607,75 @@ fn run_failing(config: &Json) -> String {
 #[tokio::test(flavor = "multi_thread")]
 async fn bad_input_is_one_clear_error_naming_the_key_or_table() {
     let db = items_db("jdbc_bad").await;
-    db.exec("CREATE TABLE public.loose (id int, seen timestamp)").await;
+    db.exec("CREATE TABLE public.loose (id int, seen timestamp)")
+        .await;
     let base = |extra: Json| {
-        let mut c = connector(&db, "bad", json!({"topic.prefix": "bad.", "errors.max.retries": "0"}));
+        let mut c = connector(
+            &db,
+            "bad",
+            json!({"topic.prefix": "bad.", "errors.max.retries": "0"}),
+        );
         for (k, v) in extra.as_object().unwrap() {
             c["config"][k] = v.clone();
         }
         c
     };
 
-    let err = run_failing(&base(json!({"mode": "incrementing", "incrementing.column.name": "nope", "table.whitelist": "items"})));
+    let err = run_failing(&base(
+        json!({"mode": "incrementing", "incrementing.column.name": "nope", "table.whitelist": "items"}),
+    ));
     assert!(err.contains("Invalid value for configuration incrementing.column.name: Incrementing column: nope does not exist in table 'public.items'"), "{err}");
 
-    let err = run_failing(&base(json!({"mode": "timestamp", "timestamp.column.name": "seen", "table.whitelist": "loose"})));
+    let err = run_failing(&base(
+        json!({"mode": "timestamp", "timestamp.column.name": "seen", "table.whitelist": "loose"}),
+    ));
     assert!(err.contains("configuration validate.non.null: Cannot make incremental queries using timestamp columns seen on public.loose because all of these columns are nullable"), "{err}");
 
-    let err = run_failing(&base(json!({"mode": "bulk", "query": "SELECT * FROM (SELECT id FROM items", "topic.prefix": "q"})));
-    assert!(err.contains("Invalid value for configuration query: The configured query is not valid"), "{err}");
+    let err = run_failing(&base(
+        json!({"mode": "bulk", "query": "SELECT * FROM (SELECT id FROM items", "topic.prefix": "q"}),
+    ));
+    assert!(
+        err.contains("Invalid value for configuration query: The configured query is not valid"),
+        "{err}"
+    );
     assert!(err.contains("syntax error"), "{err}");
 
-    let err = run_failing(&base(json!({"mode": "bulk", "query": "SELECT * FROM no_such_table", "topic.prefix": "q"})));
-    assert!(err.contains("configuration query") && err.contains("no_such_table"), "{err}");
+    let err = run_failing(&base(
+        json!({"mode": "bulk", "query": "SELECT * FROM no_such_table", "topic.prefix": "q"}),
+    ));
+    assert!(
+        err.contains("configuration query") && err.contains("no_such_table"),
+        "{err}"
+    );
 
-    let mut unreachable = base(json!({"mode": "bulk", "table.whitelist": "items", "connection.attempts": "1"}));
-    unreachable["config"]["connection.url"] = json!(format!("jdbc:postgresql://127.0.0.1:1/{}", db.name));
+    let mut unreachable =
+        base(json!({"mode": "bulk", "table.whitelist": "items", "connection.attempts": "1"}));
+    unreachable["config"]["connection.url"] =
+        json!(format!("jdbc:postgresql://127.0.0.1:1/{}", db.name));
     unreachable["config"]["connection.password"] = json!("Sup3r-Secret-Pw");
     let err = run_failing(&unreachable);
     assert!(
-        err.contains(&format!("cannot connect to PostgreSQL at 127.0.0.1:1/{} as user \"postgres\" (connection.url)", db.name)),
+        err.contains(&format!(
+            "cannot connect to PostgreSQL at 127.0.0.1:1/{} as user \"postgres\" (connection.url)",
+            db.name
+        )),
         "{err}"
     );
     assert!(err.contains("refused"), "{err}");
     assert!(!err.contains("Sup3r-Secret-Pw"), "{err}");
 
     let err = run_failing(&base(json!({"mode": "bulk", "table.whitelist": "nowhere"})));
-    assert!(err.contains("configuration table.whitelist: no table of database"), "{err}");
+    assert!(
+        err.contains("configuration table.whitelist: no table of database"),
+        "{err}"
+    );
 
     // Refused before connecting, with Confluent's words.
     let err = run_failing(&base(json!({"mode": "bulk"})));
-    assert!(err.contains("At least one table filtering configuration is required"), "{err}");
+    assert!(
+        err.contains("At least one table filtering configuration is required"),
+        "{err}"
+    );
     db.drop().await;
 }
 

@@ -119,8 +119,10 @@ impl Bound<'_> {
             .zone
             .to_offset(jiff::Timestamp::from_second(secs)?)
             .seconds();
-        Ok(((i128::from(secs) + i128::from(offset)) * 1_000_000 + i128::from(sub_us)
-            - PG_EPOCH_US) as i64)
+        Ok(
+            ((i128::from(secs) + i128::from(offset)) * 1_000_000 + i128::from(sub_us) - PG_EPOCH_US)
+                as i64,
+        )
     }
 }
 
@@ -260,7 +262,9 @@ mod tests {
             p.as_slice(),
             [Param::Timestamp(x), Param::Timestamp(y), Param::Long(7), Param::Timestamp(z)] if *x == e && *y == b && *z == b
         ));
-        assert!(matches!(crit(None, &["ts"]).params(b, e, 7).as_slice(), [Param::Timestamp(x), Param::Timestamp(y)] if *x == b && *y == e));
+        assert!(
+            matches!(crit(None, &["ts"]).params(b, e, 7).as_slice(), [Param::Timestamp(x), Param::Timestamp(y)] if *x == b && *y == e)
+        );
     }
 
     #[test]

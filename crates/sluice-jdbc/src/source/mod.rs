@@ -143,7 +143,10 @@ impl JdbcSource {
         )
         .await?;
         let values = ValueContext {
-            zone_is_utc: cfg.db_timezone.to_fixed_offset().is_ok_and(|o| o.seconds() == 0),
+            zone_is_utc: cfg
+                .db_timezone
+                .to_fixed_offset()
+                .is_ok_and(|o| o.seconds() == 0),
             zone: cfg.db_timezone.clone(),
             calendar: cfg.date_calendar,
         };
@@ -174,7 +177,12 @@ impl JdbcSource {
                 }
             }
         }
-        tracing::info!(connector, tables = source.queriers.len(), mode = source.cfg.mode.name(), "JDBC source started");
+        tracing::info!(
+            connector,
+            tables = source.queriers.len(),
+            mode = source.cfg.mode.name(),
+            "JDBC source started"
+        );
         Ok(source)
     }
 
@@ -369,7 +377,9 @@ impl JdbcSource {
             } else if find(&incrementing).is_none() {
                 return Err(JdbcError::Config {
                     key: "incrementing.column.name",
-                    message: format!("Incrementing column: {incrementing} does not exist in table '{name}'"),
+                    message: format!(
+                        "Incrementing column: {incrementing} does not exist in table '{name}'"
+                    ),
                 });
             }
         }
@@ -396,7 +406,11 @@ impl JdbcSource {
                     message: format!("Cannot make incremental queries using incrementing column {incrementing} on {name} because this column is nullable."),
                 });
             }
-            if mode.uses_timestamp() && !timestamps.iter().any(|c| find(c).is_some_and(|c| c.not_null)) {
+            if mode.uses_timestamp()
+                && !timestamps
+                    .iter()
+                    .any(|c| find(c).is_some_and(|c| c.not_null))
+            {
                 return Err(JdbcError::Config {
                     key: "validate.non.null",
                     message: format!("Cannot make incremental queries using timestamp columns {} on {name} because all of these columns are nullable.", timestamps.join(",")),
@@ -526,10 +540,7 @@ impl JdbcSource {
         let n = rows.len();
         for row in rows {
             let (values, instants) = read_row(&row, &r.getters, &self.values, q)?;
-            let timestamp = r
-                .timestamp_fields
-                .iter()
-                .find_map(|&f| instants[f]);
+            let timestamp = r.timestamp_fields.iter().find_map(|&f| instants[f]);
             let record = Record::new(
                 q.topic.clone(),
                 None,
@@ -553,7 +564,12 @@ impl JdbcSource {
                     r.pending = Some((record, timestamp));
                 }
                 Mode::Incrementing | Mode::TimestampIncrementing => {
-                    let id = incrementing_value(&r.schema, &values_of(&record), r.incrementing_field, &q.what())?;
+                    let id = incrementing_value(
+                        &r.schema,
+                        &values_of(&record),
+                        r.incrementing_field,
+                        &q.what(),
+                    )?;
                     q.offset = Offset {
                         timestamp: if mode == Mode::TimestampIncrementing {
                             timestamp
@@ -613,7 +629,9 @@ impl JdbcSource {
                 };
             }
             batch.records.push(record);
-            batch.offsets.push(offset::source_offset(&q.partition, q.offset));
+            batch
+                .offsets
+                .push(offset::source_offset(&q.partition, q.offset));
         }
         Ok(batch)
     }
@@ -713,7 +731,10 @@ impl ReadTask {
             I::RepeatableRead => builder.isolation_level(L::RepeatableRead),
             I::Serializable => builder.isolation_level(L::Serializable),
         };
-        let txn = builder.start().await.map_err(err("starting its read transaction"))?;
+        let txn = builder
+            .start()
+            .await
+            .map_err(err("starting its read transaction"))?;
         let end = if self.criteria.timestamps.is_empty() {
             Instant::EPOCH
         } else {
@@ -758,7 +779,9 @@ impl ReadTask {
                 break;
             }
         }
-        txn.commit().await.map_err(err("ending its read transaction"))?;
+        txn.commit()
+            .await
+            .map_err(err("ending its read transaction"))?;
         let _ = tx.send(Ok(Page::End)).await;
         Ok(())
     }
@@ -802,13 +825,12 @@ fn read_row(
                 instants.push(None);
             }
             Some(Raw(bytes)) => {
-                let (v, i) = values::read(*getter, ty, bytes, ctx).map_err(|reason| {
-                    JdbcError::Value {
+                let (v, i) =
+                    values::read(*getter, ty, bytes, ctx).map_err(|reason| JdbcError::Value {
                         what: q.what(),
                         column: row.columns()[*col].name().to_owned(),
                         reason,
-                    }
-                })?;
+                    })?;
                 values.push(v);
                 instants.push(i);
             }
@@ -853,12 +875,16 @@ fn incrementing_value(
         (Value::Bytes(b), SchemaType::Bytes) if fs.name.as_deref() == Some(logical::DECIMAL) => {
             let scale = logical::decimal_scale(fs).unwrap_or(0);
             if scale != 0 {
-                return Err(bad("Scale of Decimal value for incrementing column must be 0".into()));
+                return Err(bad(
+                    "Scale of Decimal value for incrementing column must be 0".into(),
+                ));
             }
             logical::Decimal::from_unscaled_bytes(b, 0)
                 .to_plain_string()
                 .parse()
-                .map_err(|_| bad("Decimal value for incrementing column exceeded Long.MAX_VALUE".into()))
+                .map_err(|_| {
+                    bad("Decimal value for incrementing column exceeded Long.MAX_VALUE".into())
+                })
         }
         (_, ty) => Err(bad(format!(
             "Invalid type for incrementing column: {}",

@@ -91,10 +91,9 @@ impl Offset {
     }
 
     pub fn from_json(offset: &Json) -> Offset {
-        let timestamp = offset
-            .get("timestamp")
-            .and_then(Json::as_i64)
-            .map(|ms| Instant::from_offset(ms, offset.get("timestamp_nanos").and_then(Json::as_i64)));
+        let timestamp = offset.get("timestamp").and_then(Json::as_i64).map(|ms| {
+            Instant::from_offset(ms, offset.get("timestamp_nanos").and_then(Json::as_i64))
+        });
         Offset {
             timestamp,
             incrementing: offset.get("incrementing").and_then(Json::as_i64),

@@ -357,9 +357,12 @@ mod tests {
         ];
         for &(want, mapping, p, s) in cases {
             for optional in [false, true] {
-                let (schema, _) =
-                    field(&numeric(p, s, optional), mapping, TimestampGranularity::ConnectLogical)
-                        .unwrap();
+                let (schema, _) = field(
+                    &numeric(p, s, optional),
+                    mapping,
+                    TimestampGranularity::ConnectLogical,
+                )
+                .unwrap();
                 assert_eq!(schema.ty, want, "{mapping:?} numeric({p},{s})");
                 assert_eq!(schema.optional, optional);
                 if want == T::Bytes {
@@ -367,7 +370,10 @@ mod tests {
                     assert_eq!(
                         schema.parameters,
                         vec![
-                            ("scale".to_owned(), decimal_scale(&numeric(p, s, optional)).to_string()),
+                            (
+                                "scale".to_owned(),
+                                decimal_scale(&numeric(p, s, optional)).to_string()
+                            ),
                             ("connect.decimal.precision".to_owned(), p.to_string())
                         ]
                     );
@@ -384,7 +390,9 @@ mod tests {
         assert_eq!(getter, Getter::Decimal(127));
         // best_fit sees precision 0, scale 0 as an integer, as Confluent does.
         assert_eq!(
-            field(&col, BestFit, TimestampGranularity::ConnectLogical).unwrap().1,
+            field(&col, BestFit, TimestampGranularity::ConnectLogical)
+                .unwrap()
+                .1,
             Getter::Byte
         );
     }
@@ -401,7 +409,13 @@ mod tests {
         assert_eq!(jdbc_type(&Type::INTERVAL), JdbcType::Other);
         // numeric(5,2): typmod = (5 << 16 | 2) + 4
         let typmod = ((5 << 16) | 2) + 4;
-        assert_eq!((precision(&Type::NUMERIC, typmod), scale(&Type::NUMERIC, typmod)), (5, 2));
+        assert_eq!(
+            (
+                precision(&Type::NUMERIC, typmod),
+                scale(&Type::NUMERIC, typmod)
+            ),
+            (5, 2)
+        );
         assert_eq!(precision(&Type::VARCHAR, 54), 50);
         assert_eq!(precision(&Type::BIT, 3), 3);
     }
@@ -429,20 +443,39 @@ mod tests {
         assert!(f(&col(Type::VARBIT, -1, true)).is_none());
         let (s, _) = f(&col(Type::TIMESTAMP, -1, false)).unwrap();
         assert_eq!(s.name.as_deref(), Some(logical::TIMESTAMP));
-        assert_eq!(f(&col(Type::DATE, -1, true)).unwrap().0.name.as_deref(), Some(logical::DATE));
-        assert_eq!(f(&col(Type::TIMETZ, -1, true)).unwrap().0.name.as_deref(), Some(logical::TIME));
+        assert_eq!(
+            f(&col(Type::DATE, -1, true)).unwrap().0.name.as_deref(),
+            Some(logical::DATE)
+        );
+        assert_eq!(
+            f(&col(Type::TIMETZ, -1, true)).unwrap().0.name.as_deref(),
+            Some(logical::TIME)
+        );
         assert_eq!(f(&col(Type::INT2, -1, true)).unwrap().0.ty, T::Int16);
         assert_eq!(f(&col(Type::OID, -1, true)).unwrap().0.ty, T::Int64);
         assert_eq!(f(&col(Type::FLOAT4, -1, true)).unwrap().0.ty, T::Float32);
-        let micros = field(&col(Type::TIMESTAMPTZ, -1, true), None, TimestampGranularity::MicrosLong).unwrap();
-        assert_eq!((micros.0.ty, micros.0.name.clone()), (T::Int64, Option::None));
+        let micros = field(
+            &col(Type::TIMESTAMPTZ, -1, true),
+            None,
+            TimestampGranularity::MicrosLong,
+        )
+        .unwrap();
+        assert_eq!(
+            (micros.0.ty, micros.0.name.clone()),
+            (T::Int64, Option::None)
+        );
     }
 
     #[test]
     fn duplicate_field_names_are_refused() {
         let c = numeric(5, 0, false);
-        let err = record_schema(Option::None, &[c.clone(), c], None, TimestampGranularity::ConnectLogical)
-            .unwrap_err();
+        let err = record_schema(
+            Option::None,
+            &[c.clone(), c],
+            None,
+            TimestampGranularity::ConnectLogical,
+        )
+        .unwrap_err();
         assert!(err.contains("field name duplication n"), "{err}");
     }
 }

@@ -28,7 +28,11 @@ pub async fn discover(client: &Client, cfg: &JdbcSourceConfig) -> Result<Vec<Tab
         .query(TABLES, &[&cfg.schema_pattern])
         .await
         .map_err(JdbcError::query("the table list", "reading the tables"))?;
-    let types: Vec<String> = cfg.table_types.iter().map(|t| t.to_ascii_uppercase()).collect();
+    let types: Vec<String> = cfg
+        .table_types
+        .iter()
+        .map(|t| t.to_ascii_uppercase())
+        .collect();
     let mut tables = Vec::new();
     for row in rows {
         let table_type: Option<String> = row.get(2);
@@ -97,7 +101,10 @@ pub struct TableColumn {
 }
 
 /// The columns of a table (none when it does not exist).
-pub async fn table_columns(client: &Client, table: &TableId) -> Result<Vec<TableColumn>, JdbcError> {
+pub async fn table_columns(
+    client: &Client,
+    table: &TableId,
+) -> Result<Vec<TableColumn>, JdbcError> {
     const SQL: &str = "SELECT a.attname::text, a.attnotnull OR (t.typtype = 'd' AND t.typnotnull), \
         a.attidentity <> '' OR coalesce(pg_catalog.pg_get_expr(d.adbin, d.adrelid) LIKE '%nextval(%', false) \
         FROM pg_catalog.pg_attribute a JOIN pg_catalog.pg_class c ON c.oid = a.attrelid \
@@ -108,7 +115,10 @@ pub async fn table_columns(client: &Client, table: &TableId) -> Result<Vec<Table
     let rows = client
         .query(SQL, &[&schema, &table.table])
         .await
-        .map_err(JdbcError::query(format!("table {table}"), "reading its columns"))?;
+        .map_err(JdbcError::query(
+            format!("table {table}"),
+            "reading its columns",
+        ))?;
     Ok(rows
         .iter()
         .map(|r| TableColumn {
@@ -140,10 +150,10 @@ pub async fn result_columns(
     let meta = if oids.is_empty() {
         Vec::new()
     } else {
-        client
-            .query(SQL, &[&oids])
-            .await
-            .map_err(JdbcError::query(what.to_owned(), "reading the result's columns"))?
+        client.query(SQL, &[&oids]).await.map_err(JdbcError::query(
+            what.to_owned(),
+            "reading the result's columns",
+        ))?
     };
     Ok(stmt
         .columns()
@@ -178,7 +188,8 @@ mod tests {
     #[test]
     fn filters_as_table_monitor_thread() {
         let t = TableId::new("public", "address");
-        let w = |names: &[&str]| TableFilter::Whitelist(names.iter().map(|s| s.to_string()).collect());
+        let w =
+            |names: &[&str]| TableFilter::Whitelist(names.iter().map(|s| s.to_string()).collect());
         assert!(included(&w(&["address", "city"]), &t));
         assert!(included(&w(&["public.address"]), &t));
         assert!(included(&w(&["\"public\".\"address\""]), &t));

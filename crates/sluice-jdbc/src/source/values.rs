@@ -40,9 +40,27 @@ pub fn read(
 ) -> Result<(Value, Option<Instant>), String> {
     let v = match getter {
         Getter::Boolean => Value::Boolean(boolean(ty, raw)?),
-        Getter::Byte => Value::Int(integral(ty, raw, i64::from(i8::MIN), i64::from(i8::MAX), "byte")?),
-        Getter::Short => Value::Int(integral(ty, raw, i64::from(i16::MIN), i64::from(i16::MAX), "short")?),
-        Getter::Int => Value::Int(integral(ty, raw, i64::from(i32::MIN), i64::from(i32::MAX), "int")?),
+        Getter::Byte => Value::Int(integral(
+            ty,
+            raw,
+            i64::from(i8::MIN),
+            i64::from(i8::MAX),
+            "byte",
+        )?),
+        Getter::Short => Value::Int(integral(
+            ty,
+            raw,
+            i64::from(i16::MIN),
+            i64::from(i16::MAX),
+            "short",
+        )?),
+        Getter::Int => Value::Int(integral(
+            ty,
+            raw,
+            i64::from(i32::MIN),
+            i64::from(i32::MAX),
+            "int",
+        )?),
         Getter::Long => Value::Int(integral(ty, raw, i64::MIN, i64::MAX, "long")?),
         Getter::Float => Value::Float32(f32::from_be_bytes(fixed(raw)?)),
         Getter::Double => Value::Float64(double(ty, raw)?),
@@ -91,7 +109,13 @@ fn bit_text(raw: &[u8]) -> Result<String, String> {
         return Err("truncated bit string".into());
     }
     Ok((0..len)
-        .map(|i| if bytes[i / 8] & (0x80 >> (i % 8)) != 0 { '1' } else { '0' })
+        .map(|i| {
+            if bytes[i / 8] & (0x80 >> (i % 8)) != 0 {
+                '1'
+            } else {
+                '0'
+            }
+        })
         .collect())
 }
 
@@ -143,7 +167,9 @@ fn double(ty: &Type, raw: &[u8]) -> Result<f64, String> {
         // pgjdbc reads money's text ($1,234.56) without its symbols: cents / 100.
         Type::MONEY => Ok(i64::from_be_bytes(fixed(raw)?) as f64 / 100.0),
         Type::NUMERIC => match numeric_text(raw)? {
-            Numeric::Finite(t) => t.parse().map_err(|_| format!("Bad value for type double : {t}")),
+            Numeric::Finite(t) => t
+                .parse()
+                .map_err(|_| format!("Bad value for type double : {t}")),
             Numeric::NaN => Ok(f64::NAN),
             Numeric::PosInf => Ok(f64::INFINITY),
             Numeric::NegInf => Ok(f64::NEG_INFINITY),
@@ -153,9 +179,8 @@ fn double(ty: &Type, raw: &[u8]) -> Result<f64, String> {
 }
 
 fn string(ty: &Type, raw: &[u8]) -> Result<String, String> {
-    let utf8 = |b: &[u8]| {
-        String::from_utf8(b.to_vec()).map_err(|_| "text is not valid UTF-8".to_owned())
-    };
+    let utf8 =
+        |b: &[u8]| String::from_utf8(b.to_vec()).map_err(|_| "text is not valid UTF-8".to_owned());
     match *ty {
         Type::JSONB => utf8(raw.get(1..).unwrap_or(&[])),
         Type::UUID => {
@@ -289,10 +314,7 @@ fn time_ms(ty: &Type, raw: &[u8], ctx: &ValueContext) -> Result<i64, String> {
         ms
     } else {
         // The time of day on 1970-01-01 in db.timezone.
-        let offset = ctx
-            .zone
-            .to_offset(jiff::Timestamp::UNIX_EPOCH)
-            .seconds();
+        let offset = ctx.zone.to_offset(jiff::Timestamp::UNIX_EPOCH).seconds();
         ms - i64::from(offset) * 1000
     };
     if !(0..=MS_PER_DAY).contains(&ms) {
@@ -303,7 +325,11 @@ fn time_ms(ty: &Type, raw: &[u8], ctx: &ValueContext) -> Result<i64, String> {
 
 /// The instant of a timestamp value: a `timestamptz` as is, a `timestamp` as a wall clock in
 /// `db.timezone`; `None` for ±infinity (returned as pgjdbc's sentinel milliseconds).
-fn timestamp_instant(ty: &Type, raw: &[u8], ctx: &ValueContext) -> Result<Result<Instant, i64>, String> {
+fn timestamp_instant(
+    ty: &Type,
+    raw: &[u8],
+    ctx: &ValueContext,
+) -> Result<Result<Instant, i64>, String> {
     let us = i64::from_be_bytes(fixed(raw)?);
     if us == i64::MAX {
         return Ok(Err(POSITIVE_INFINITY_MS));
@@ -363,7 +389,11 @@ fn granular(i: Instant, ctx: &ValueContext, g: TimestampGranularity) -> Value {
         G::NanosLong => Value::Int(nanos() as i64),
         G::NanosString => Value::String(nanos().to_string()),
         G::MicrosIsoDatetimeString | G::NanosIsoDatetimeString => {
-            let digits = if g == G::MicrosIsoDatetimeString { 6 } else { 9 };
+            let digits = if g == G::MicrosIsoDatetimeString {
+                6
+            } else {
+                9
+            };
             let ts = jiff::Timestamp::from_second(i.nanos.div_euclid(1_000_000_000) as i64)
                 .unwrap_or(jiff::Timestamp::UNIX_EPOCH);
             let dt = ctx.zone.to_datetime(ts);
@@ -432,7 +462,10 @@ mod tests {
             .unwrap_err()
             .contains("Bad value for type BigDecimal : 12.55"));
         // getLong truncates toward zero; getByte refuses 300.
-        assert_eq!(read(Getter::Long, &Type::NUMERIC, &n, &ctx).unwrap().0, Value::Int(12));
+        assert_eq!(
+            read(Getter::Long, &Type::NUMERIC, &n, &ctx).unwrap().0,
+            Value::Int(12)
+        );
         let big = numeric(1, 0, 0, 0, &[300]);
         assert!(read(Getter::Byte, &Type::NUMERIC, &big, &ctx)
             .unwrap_err()
@@ -441,18 +474,36 @@ mod tests {
         assert!(read(Getter::Decimal(2), &Type::NUMERIC, &nan, &ctx)
             .unwrap_err()
             .contains("NaN"));
-        assert!(matches!(read(Getter::Double, &Type::NUMERIC, &nan, &ctx).unwrap().0, Value::Float64(f) if f.is_nan()));
+        assert!(
+            matches!(read(Getter::Double, &Type::NUMERIC, &nan, &ctx).unwrap().0, Value::Float64(f) if f.is_nan())
+        );
         // bit(3) '101' read with getByte is the number 101; bit(10) its text bytes.
         let bits = [0, 0, 0, 3, 0b1010_0000];
-        assert_eq!(read(Getter::Byte, &Type::BIT, &bits, &ctx).unwrap().0, Value::Int(101));
-        assert_eq!(read(Getter::Bytes, &Type::BIT, &bits, &ctx).unwrap().0, Value::Bytes(b"101".to_vec()));
-        assert_eq!(read(Getter::Boolean, &Type::BOOL, &[1], &ctx).unwrap().0, Value::Boolean(true));
-        let uuid = [0x12u8, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0, 1, 2, 3, 4, 5, 6, 7];
+        assert_eq!(
+            read(Getter::Byte, &Type::BIT, &bits, &ctx).unwrap().0,
+            Value::Int(101)
+        );
+        assert_eq!(
+            read(Getter::Bytes, &Type::BIT, &bits, &ctx).unwrap().0,
+            Value::Bytes(b"101".to_vec())
+        );
+        assert_eq!(
+            read(Getter::Boolean, &Type::BOOL, &[1], &ctx).unwrap().0,
+            Value::Boolean(true)
+        );
+        let uuid = [
+            0x12u8, 0x34, 0x56, 0x78, 0x9a, 0xbc, 0xde, 0xf0, 0, 1, 2, 3, 4, 5, 6, 7,
+        ];
         assert_eq!(
             read(Getter::String, &Type::UUID, &uuid, &ctx).unwrap().0,
             Value::String("12345678-9abc-def0-0001-020304050607".into())
         );
-        assert_eq!(read(Getter::Double, &Type::MONEY, &1250i64.to_be_bytes(), &ctx).unwrap().0, Value::Float64(12.5));
+        assert_eq!(
+            read(Getter::Double, &Type::MONEY, &1250i64.to_be_bytes(), &ctx)
+                .unwrap()
+                .0,
+            Value::Float64(12.5)
+        );
     }
 
     #[test]
@@ -521,10 +572,17 @@ mod tests {
         assert_eq!(inf, Value::Int(POSITIVE_INFINITY_MS));
         // Dates: 2017-02-15, and 1000-01-01 in the Julian calendar (legacy) or not.
         let d = (days_from_civil(2017, 2, 15) - PG_EPOCH_DAYS) as i32;
-        assert_eq!(read(Getter::Date, &Type::DATE, &d.to_be_bytes(), &ctx).unwrap().0, Value::Int(17_212));
+        assert_eq!(
+            read(Getter::Date, &Type::DATE, &d.to_be_bytes(), &ctx)
+                .unwrap()
+                .0,
+            Value::Int(17_212)
+        );
         let old = (days_from_civil(1000, 1, 1) - PG_EPOCH_DAYS) as i32;
         assert_eq!(
-            read(Getter::Date, &Type::DATE, &old.to_be_bytes(), &ctx).unwrap().0,
+            read(Getter::Date, &Type::DATE, &old.to_be_bytes(), &ctx)
+                .unwrap()
+                .0,
             Value::Int(days_from_julian(1000, 1, 1))
         );
         assert_eq!(days_from_julian(1582, 10, 5), days_from_civil(1582, 10, 15));
@@ -533,14 +591,24 @@ mod tests {
             ..utc()
         };
         assert_eq!(
-            read(Getter::Date, &Type::DATE, &old.to_be_bytes(), &modern).unwrap().0,
+            read(Getter::Date, &Type::DATE, &old.to_be_bytes(), &modern)
+                .unwrap()
+                .0,
             Value::Int(days_from_civil(1000, 1, 1))
         );
         // time 10:00:00.123456 → 36000123 ms; timetz 10:00+02 → 08:00 UTC.
         let t = 36_000_123_456i64;
-        assert_eq!(read(Getter::Time, &Type::TIME, &t.to_be_bytes(), &ctx).unwrap().0, Value::Int(36_000_123));
+        assert_eq!(
+            read(Getter::Time, &Type::TIME, &t.to_be_bytes(), &ctx)
+                .unwrap()
+                .0,
+            Value::Int(36_000_123)
+        );
         let mut tz = 36_000_000_000i64.to_be_bytes().to_vec();
         tz.extend_from_slice(&(-7200i32).to_be_bytes());
-        assert_eq!(read(Getter::Time, &Type::TIMETZ, &tz, &ctx).unwrap().0, Value::Int(28_800_000));
+        assert_eq!(
+            read(Getter::Time, &Type::TIMETZ, &tz, &ctx).unwrap().0,
+            Value::Int(28_800_000)
+        );
     }
 }
