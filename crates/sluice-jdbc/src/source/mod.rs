@@ -566,7 +566,7 @@ impl JdbcSource {
                 Mode::Incrementing | Mode::TimestampIncrementing => {
                     let id = incrementing_value(
                         &r.schema,
-                        &values_of(&record),
+                        values_of(&record),
                         r.incrementing_field,
                         &q.what(),
                     )?;

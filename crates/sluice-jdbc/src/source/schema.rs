@@ -277,6 +277,9 @@ fn numeric_field(col: &ColumnDefinition, mapping: NumericMapping) -> (Schema, Ge
     )
 }
 
+/// Per field of a record: its result column and getter.
+pub type FieldGetters = Vec<(usize, Getter)>;
+
 /// The record schema of a result: a struct named after the table (unnamed for a query),
 /// with the supported columns as fields; and for each field its column index and getter.
 pub fn record_schema(
@@ -284,7 +287,7 @@ pub fn record_schema(
     columns: &[ColumnDefinition],
     numeric: NumericMapping,
     granularity: TimestampGranularity,
-) -> Result<(Arc<Schema>, Vec<(usize, Getter)>), String> {
+) -> Result<(Arc<Schema>, FieldGetters), String> {
     let mut schema = Schema::structure();
     if let Some(n) = name {
         schema = schema.named(n);
