@@ -502,6 +502,38 @@ async fn bulk_rereads_everything_each_poll_and_counts_rows_per_table() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn tables_created_while_running_are_found() {
+    let db = TestDb::empty("jdbc_monitor").await;
+    db.exec(
+        "CREATE TABLE public.new_a (id serial PRIMARY KEY, v text);
+             INSERT INTO public.new_a (v) VALUES ('a1');
+             CREATE TABLE public.other (id serial PRIMARY KEY);",
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Sluice::new(dir.path());
+    let config = connector(
+        &db,
+        "monitor",
+        json!({"mode": "incrementing", "table.include.list": "public\\.new_.*",
+               "incrementing.column.mapping": "public\\.new_.*:id", "topic.prefix": "mon.",
+               "poll.interval.ms": 200, "table.poll.interval.ms": 500}),
+    );
+    s.start(&[config], &[]);
+    wait_records(&s, "mon.new_a", 1).await;
+    db.exec(
+        "CREATE TABLE public.new_b (id serial PRIMARY KEY, v text);
+             INSERT INTO public.new_b (v) VALUES ('b1'), ('b2');",
+    )
+    .await;
+    let b = wait_records(&s, "mon.new_b", 2).await;
+    assert_eq!(b[1]["v"], "b2");
+    assert!(s.records("mon.other").is_empty());
+    s.stop();
+    db.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn numeric_mapping_and_types_as_the_jdbc_connector_builds_them() {
     let db = items_db("jdbc_types").await;
     db.exec(

@@ -234,27 +234,16 @@ impl JdbcSource {
 
     /// Finds the tables (`TableMonitorThread`): new ones get a querier, dropped ones lose it.
     async fn scan_tables(&mut self) -> Result<(), JdbcError> {
+        // Called between queries only: no querier is being read.
         let found = tables::discover(self.client()?, &self.cfg).await?;
-        let reading = self
-            .reading
-            .as_ref()
-            .map(|r| self.queriers[r.querier].partition.clone());
         let connector = self.connector.clone();
         self.queriers.retain(|q| {
-            let keep = matches!(&q.target, Target::Table(t) if found.contains(t))
-                || reading.as_ref() == Some(&q.partition);
+            let keep = matches!(&q.target, Target::Table(t) if found.contains(t));
             if !keep {
                 tracing::info!(connector = %connector, table = %q.what(), "table no longer matches; stopped reading it");
             }
             keep
         });
-        if let (Some(r), Some(p)) = (self.reading.as_mut(), reading) {
-            r.querier = self
-                .queriers
-                .iter()
-                .position(|q| q.partition == p)
-                .unwrap_or(r.querier);
-        }
         for table in found {
             if self
                 .queriers
