@@ -6,9 +6,9 @@
 //! after any stop, even kill -9, resumes without skipping rows (rows after the last durable
 //! offset may be read again: at-least-once, as Confluent).
 //!
-//! What it must never do: hold a transaction open between polls (each query runs in its own
-//! short read transaction, committed when its rows are read), or advance a timestamp offset
-//! past rows it has not emitted (see `Querier::take_row` for the equal-timestamps case).
+//! What it must never do: keep a transaction open once a query's rows are read (each query
+//! runs in its own read transaction, committed at its last page), or advance a timestamp
+//! offset past rows it has not emitted (see `take_page` for rows sharing a timestamp).
 
 mod criteria;
 mod offset;
@@ -32,12 +32,10 @@ use tokio::task::JoinHandle;
 use tokio_postgres::types::{FromSql, Type};
 use tokio_postgres::{Client, Row, Statement};
 
-pub use criteria::{statement, Criteria};
-pub use offset::{Instant, Offset};
-
 use crate::error::JdbcError;
 use crate::identifier::TableId;
-use criteria::Bound;
+use criteria::{Bound, Criteria};
+use offset::{Instant, Offset};
 use schema::Getter;
 use values::ValueContext;
 
@@ -187,12 +185,7 @@ impl JdbcSource {
     }
 
     fn client(&self) -> Result<&Client, JdbcError> {
-        self.client.as_ref().ok_or_else(|| JdbcError::Query {
-            what: "connection".into(),
-            context: "no connection",
-            reason: "the connection is in use by a query".into(),
-            transient: true,
-        })
+        self.client.as_ref().ok_or_else(no_connection)
     }
 
     /// PostgreSQL's catalog is the database. pgjdbc before 42.7.5 ignored `catalog.pattern`
@@ -485,12 +478,7 @@ impl JdbcSource {
         };
         let begin = q.offset.timestamp_or_epoch();
         let last = q.offset.incrementing_or_start();
-        let Some(client) = self.client.take() else {
-            return Err(self.client().err().unwrap_or(JdbcError::Config {
-                key: "connection.url",
-                message: "no connection".into(),
-            }));
-        };
+        let client = self.client.take().ok_or_else(no_connection)?;
         let (tx, rx) = mpsc::channel(PAGES_AHEAD);
         let read = ReadTask {
             stmt,
@@ -933,6 +921,16 @@ fn field_names(schema: &Schema) -> String {
         .map(|f| f.name.as_str())
         .collect::<Vec<_>>()
         .join(",")
+}
+
+/// The connection is with the read task (a query's error lost it): the task starts over.
+fn no_connection() -> JdbcError {
+    JdbcError::Query {
+        what: "connection".into(),
+        context: "no connection",
+        reason: "the connection was lost with a failed query".into(),
+        transient: true,
+    }
 }
 
 fn table_key(filter: &TableFilter) -> &'static str {
