@@ -979,6 +979,29 @@ mod tests {
     }
 
     #[test]
+    fn every_honoured_key_is_read() {
+        use crate::def::{ConfigDef, Support};
+        use crate::defs::jdbc_source::JDBC_SOURCE;
+        let raw = RawConfig::from_json(
+            r#"{"connection.url":"jdbc:postgresql://h/db","connection.user":"u","mode":"bulk","table.whitelist":"a"}"#,
+            "t",
+        )
+        .unwrap();
+        let defs = [ConfigDef { keys: JDBC_SOURCE }];
+        let mut r = KeyReader::new(&raw, &defs);
+        let _ = JdbcSourceConfig::read(&mut r);
+        for k in JDBC_SOURCE {
+            if k.support == Support::Yes {
+                assert!(
+                    r.read_keys().contains(k.name),
+                    "{} is declared but never read",
+                    k.name
+                );
+            }
+        }
+    }
+
+    #[test]
     fn time_zones_as_java_reads_them() {
         assert!(time_zone("UTC").is_some());
         assert!(time_zone("Europe/Paris").is_some());
