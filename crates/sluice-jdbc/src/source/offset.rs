@@ -20,6 +20,7 @@ pub struct Instant {
 impl Instant {
     pub const EPOCH: Instant = Instant { nanos: 0 };
 
+    #[cfg(test)]
     pub fn from_micros(us: i64) -> Self {
         Instant {
             nanos: i128::from(us) * 1000,
@@ -40,10 +41,6 @@ impl Instant {
     /// `Timestamp.getNanos()`: the nanoseconds within the second.
     pub fn nanos_of_second(self) -> i64 {
         self.nanos.rem_euclid(1_000_000_000) as i64
-    }
-
-    pub fn micros(self) -> i64 {
-        self.nanos.div_euclid(1000) as i64
     }
 
     /// `new Timestamp(ms)` then `setNanos(nanos)`.
