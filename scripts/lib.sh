@@ -8,7 +8,7 @@
 
 SLUICE_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
-SLUICE_APT_PACKAGES=(postgresql-15 postgresql-client-15 cmake libcurl4-openssl-dev
+SLUICE_APT_PACKAGES=(postgresql-15 postgresql-client-15 cmake libcurl4-openssl-dev openssl
     build-essential pkg-config libssl-dev)
 SLUICE_TANSU_VERSION=0.6.0
 
@@ -285,4 +285,82 @@ s.close()' && return 0
         }
     done
     sluice_die "free_port: no free port found"
+}
+
+# tls_make_certs DIR: a test CA, a server certificate for localhost, a second CA that
+# signed nothing the servers use, and client certificates (CN = user name) with their keys as
+# PEM, as pgjdbc's DER .pk8, and as an encrypted .pk8 (password "keypass").
+tls_make_certs() {
+    local dir="$1"
+    [[ -f "$dir/done" ]] && return 0
+    command -v openssl >/dev/null 2>&1 || sluice_die "tls_make_certs: openssl not found"
+    mkdir -p "$dir"
+    (
+        cd "$dir"
+        openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=sluice test CA" \
+            -keyout ca.key -out ca.crt >/dev/null 2>&1
+        openssl req -x509 -newkey rsa:2048 -nodes -days 3650 -subj "/CN=other CA" \
+            -keyout other-ca.key -out other-ca.crt >/dev/null 2>&1
+        # DNS:localhost only: connecting to 127.0.0.1 is the wrong host name for verify-full.
+        printf 'subjectAltName=DNS:localhost\nextendedKeyUsage=serverAuth\n' >server.ext
+        openssl req -newkey rsa:2048 -nodes -subj "/CN=localhost" -keyout server.key -out server.csr >/dev/null 2>&1
+        openssl x509 -req -in server.csr -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \
+            -extfile server.ext -out server.crt >/dev/null 2>&1
+        local user
+        for user in sluice_mtls kafka_client; do
+            printf 'extendedKeyUsage=clientAuth\n' >client.ext
+            openssl req -newkey rsa:2048 -nodes -subj "/CN=$user" -keyout "$user.key" -out "$user.csr" >/dev/null 2>&1
+            openssl x509 -req -in "$user.csr" -CA ca.crt -CAkey ca.key -CAcreateserial -days 3650 \
+                -extfile client.ext -out "$user.crt" >/dev/null 2>&1
+            openssl pkcs8 -topk8 -nocrypt -in "$user.key" -outform DER -out "$user.pk8"
+            openssl pkcs8 -topk8 -v2 aes-256-cbc -passout pass:keypass -in "$user.key" -outform DER -out "$user.enc.pk8"
+        done
+        chmod 600 ./*.key ./*.pk8
+        touch done
+    ) || sluice_die "tls_make_certs: openssl failed in $dir"
+}
+
+# pg_start_tls DIR PORT CERTDIR: a PostgreSQL 15 cluster that accepts only TLS from
+# 127.0.0.1 (hostnossl ... reject), SCRAM passwords, a role sluice_tls (password) and a role
+# sluice_mtls that must also present a client certificate (clientcert=verify-full).
+pg_start_tls() {
+    local dir="$1" port="$2" certs="$3" data
+    mkdir -p "$dir"
+    dir="$(cd "$dir" && pwd)"
+    data="$dir/data"
+    local fresh=0
+    [[ -f "$data/PG_VERSION" ]] || fresh=1
+    SLUICE_PG_WAL_LEVEL=logical pg_start "$dir" "$port" || return 1
+    if ((fresh)); then
+        cp "$certs/server.crt" "$certs/server.key" "$certs/ca.crt" "$data/"
+        if ((EUID == 0)); then chown postgres: "$data/server.crt" "$data/server.key" "$data/ca.crt"; fi
+        chmod 600 "$data/server.key"
+        cat >>"$data/postgresql.conf" <<EOC
+ssl = on
+ssl_cert_file = 'server.crt'
+ssl_key_file = 'server.key'
+ssl_ca_file = 'ca.crt'
+password_encryption = 'scram-sha-256'
+EOC
+        _pg_psql "$port" postgres >/dev/null <<'EOS'
+SET password_encryption = 'scram-sha-256';
+CREATE ROLE sluice_tls LOGIN REPLICATION SUPERUSER PASSWORD 'tlspass';
+CREATE ROLE sluice_mtls LOGIN REPLICATION SUPERUSER PASSWORD 'mtlspass';
+EOS
+        cat >"$data/pg_hba.conf" <<'EOH'
+# TYPE     DATABASE     USER         ADDRESS        METHOD
+local      all          all                         trust
+local      replication  all                         trust
+hostssl    all          sluice_mtls  127.0.0.1/32   scram-sha-256 clientcert=verify-full
+hostssl    replication  sluice_mtls  127.0.0.1/32   scram-sha-256 clientcert=verify-full
+hostssl    all          all          127.0.0.1/32   scram-sha-256
+hostssl    replication  all          127.0.0.1/32   scram-sha-256
+hostnossl  all          all          127.0.0.1/32   reject
+hostnossl  replication  all          127.0.0.1/32   reject
+EOH
+        local bin
+        bin="$(pg_bin)"
+        _pg_as_owner "$bin/pg_ctl" restart -w -t 60 -D "$data" -l "$dir/postgres.log" >/dev/null ||
+            sluice_die "pg_start_tls: restart with ssl=on failed (see $dir/postgres.log)"
+    fi
 }

@@ -11,6 +11,7 @@ pub mod jdbc_source;
 pub mod keys;
 pub mod postgres;
 pub mod raw;
+pub mod tls;
 pub mod worker;
 
 pub use common::CommonConfig;

@@ -114,6 +114,9 @@ pub struct PostgresConfig {
     pub user: String,
     pub password: Secret,
     pub dbname: String,
+    /// `database.sslmode`, `database.sslrootcert`, `database.sslcert`, `database.sslkey`,
+    /// `database.sslpassword`: for both the query and the replication connection.
+    pub tls: crate::tls::PgTls,
     pub topic_prefix: String,
     pub slot_name: String,
     pub publication_name: String,
@@ -147,6 +150,30 @@ pub struct PostgresConfig {
     pub slot_drop_on_delete: bool,
     /// `slot.retained.wal.warn.bytes` (Sluice's): warn above this much retained WAL (0: never).
     pub slot_retained_wal_warn_bytes: u64,
+}
+
+/// The `database.ssl*` keys, with libpq's defaults (`prefer`, `~/.postgresql/root.crt` when it
+/// exists).
+fn read_tls(r: &mut crate::KeyReader<'_>) -> crate::tls::PgTls {
+    use crate::tls::{default_root_cert, problems, root_cert, RootCert, SslMode};
+    let names: Vec<(&str, SslMode)> = SslMode::NAMES.to_vec();
+    let mode = r.choice("database.sslmode", &names);
+    let tls = crate::tls::PgTls {
+        mode,
+        root_cert: r
+            .get("database.sslrootcert")
+            .map(root_cert)
+            .or_else(|| default_root_cert().map(RootCert::File)),
+        cert: r.get("database.sslcert").map(std::path::PathBuf::from),
+        key: r.get("database.sslkey").map(std::path::PathBuf::from),
+        password: r.get("database.sslpassword").map(|p| Secret(p.to_owned())),
+    };
+    for (setting, message) in problems(&tls) {
+        let key = format!("database.{setting}");
+        let value = r.raw().get(&key).map(str::to_owned);
+        r.issue(&key, value.as_deref(), message);
+    }
+    tls
 }
 
 /// Older decoding plugins whose events Debezium builds exactly as from pgoutput: a config
@@ -196,12 +223,7 @@ impl PostgresConfig {
                 r.issue("plugin.name", Some(plugin), "Sluice decodes pgoutput only (the plugin built into PostgreSQL 10+); set plugin.name=pgoutput");
             }
         }
-        // TLS arrives with its own issue; until then only a plain connection is honest.
-        if let Some(mode) = r.get("database.sslmode") {
-            if !mode.eq_ignore_ascii_case("disable") {
-                r.issue("database.sslmode", Some(mode), "TLS connections to PostgreSQL are not implemented yet: only sslmode=disable is accepted (nothing would be encrypted otherwise)");
-            }
-        }
+        let tls = read_tls(r);
         let slot_name = r.string("slot.name");
         if !slot_name
             .chars()
@@ -404,6 +426,7 @@ impl PostgresConfig {
             user,
             password,
             dbname,
+            tls,
             topic_prefix,
             slot_name,
             publication_name,

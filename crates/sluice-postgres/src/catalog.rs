@@ -15,7 +15,10 @@ use crate::types::{ColumnDesc, PgType, PgTypeKind};
 /// the server's TimeZone.
 pub const SESSION_OPTIONS: &str = "-c DateStyle=ISO,MDY -c IntervalStyle=iso_8601 -c TimeZone=UTC -c extra_float_digits=3 -c bytea_output=hex -c lc_monetary=C";
 
+/// A query connection, with the connector's TLS: every `sslmode` means what it means to
+/// libpq (`prefer` tries TLS, then plain only if the server offers no TLS).
 pub async fn connect(cfg: &PostgresConfig) -> Result<Client, PostgresError> {
+    use crate::tls::{attempts, client_config, explain, next_allowed, Attempt};
     let mut pg = tokio_postgres::Config::new();
     pg.host(&cfg.hostname)
         .port(cfg.port)
@@ -25,16 +28,49 @@ pub async fn connect(cfg: &PostgresConfig) -> Result<Client, PostgresError> {
         .application_name(format!("sluice-{}", cfg.name))
         .options(SESSION_OPTIONS)
         .connect_timeout(std::time::Duration::from_secs(10));
-    let (client, connection) = pg
-        .connect(NoTls)
-        .await
-        .map_err(|e| connect_error(cfg, reason(&e)))?;
+    let tries = attempts(cfg.tls.mode);
+    for (i, attempt) in tries.iter().enumerate() {
+        let connected = match attempt {
+            Attempt::Plain => {
+                pg.ssl_mode(tokio_postgres::config::SslMode::Disable);
+                pg.connect(NoTls).await.map(|(c, conn)| {
+                    spawn_connection(conn);
+                    c
+                })
+            }
+            Attempt::Tls => {
+                // The verification is in the rustls configuration; tokio-postgres only insists.
+                pg.ssl_mode(tokio_postgres::config::SslMode::Require);
+                let tls = tokio_postgres_rustls::MakeRustlsConnect::new(client_config(cfg)?);
+                pg.connect(tls).await.map(|(c, conn)| {
+                    spawn_connection(conn);
+                    c
+                })
+            }
+        };
+        match connected {
+            Ok(client) => return Ok(client),
+            Err(e) => {
+                let why = reason(&e);
+                if i + 1 < tries.len() && next_allowed(cfg.tls.mode, *attempt, &why) {
+                    continue;
+                }
+                return Err(connect_error(cfg, explain(&cfg.tls, &cfg.hostname, &why)));
+            }
+        }
+    }
+    Err(connect_error(cfg, "no connection attempt was made".into()))
+}
+
+fn spawn_connection<S>(connection: tokio_postgres::Connection<tokio_postgres::Socket, S>)
+where
+    S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Unpin + Send + 'static,
+{
     tokio::spawn(async move {
         if let Err(e) = connection.await {
             tracing::debug!("postgres connection closed: {e}");
         }
     });
-    Ok(client)
 }
 
 #[derive(Debug, Clone, PartialEq)]

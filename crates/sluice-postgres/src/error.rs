@@ -88,6 +88,14 @@ fn transient_reason(reason: &str) -> bool {
         || lower.contains("no pg_hba.conf entry")
         || lower.contains("does not exist")
         || lower.contains("permission denied")
+        // TLS set up wrong: retrying cannot fix a certificate or a mode.
+        || lower.contains("certificate")
+        || lower.contains("does not support tls")
+        || lower.contains("no encryption")
+        || lower.contains("sslmode")
+        || lower.contains("sslkey")
+        || lower.contains("sslcert")
+        || lower.contains("sslrootcert")
     {
         return false;
     }

@@ -47,18 +47,22 @@ pub(crate) async fn create_slot(
     cfg: &PostgresConfig,
     export: bool,
 ) -> Result<(u64, Option<String>, Option<ReplicationClient>), PostgresError> {
-    let mut session = ReplicationClient::connect_gated(replication_config(cfg))
-        .await
-        .map_err(|e| repl_error(cfg, e))?;
     let sql = format!(
         "CREATE_REPLICATION_SLOT {} LOGICAL pgoutput (SNAPSHOT '{}')",
         quote_ident(&cfg.slot_name),
         if export { "export" } else { "nothing" }
     );
-    let rows = session
-        .simple_query(&sql)
-        .await
-        .map_err(|e| repl_error(cfg, e))?;
+    // The session authenticates on its first command: run it inside, so sslmode's fallback
+    // (allow, prefer) sees a refusal.
+    let (session, rows) = connect_replication(cfg, |c| {
+        let sql = sql.clone();
+        async move {
+            let mut session = ReplicationClient::connect_gated(c).await?;
+            let rows = session.simple_query(&sql).await?;
+            Ok((session, rows))
+        }
+    })
+    .await?;
     let text = |i: usize| {
         rows.first()
             .and_then(|r| r.get(i))
@@ -76,6 +80,7 @@ pub(crate) async fn create_slot(
     if export {
         Ok((consistent_point.0, text(2), Some(session)))
     } else {
+        let mut session = session;
         session.abort();
         Ok((consistent_point.0, None, None))
     }
@@ -91,6 +96,37 @@ pub(crate) async fn drop_slot(client: &Client, cfg: &PostgresConfig) -> Result<(
             cfg.slot_name
         )))?;
     Ok(())
+}
+
+/// Opens a replication session with the connector's TLS, trying what its `sslmode` allows in
+/// order (`prefer`: TLS, then plain if the server offers none); `open` gets the configuration
+/// and may go on using it (the client key file it names lives until `open` returns).
+pub(crate) async fn connect_replication<T, F>(
+    cfg: &PostgresConfig,
+    open: impl Fn(ReplicationConfig) -> F,
+) -> Result<T, PostgresError>
+where
+    F: std::future::Future<Output = Result<T, pgwire_replication::PgWireError>>,
+{
+    let attempts = crate::tls::attempts(cfg.tls.mode);
+    for (i, attempt) in attempts.iter().enumerate() {
+        let tls = crate::tls::replication_tls(cfg, *attempt)?;
+        match open(replication_config(cfg).with_tls(tls)).await {
+            Ok(t) => return Ok(t),
+            Err(e) => {
+                let more = i + 1 < attempts.len();
+                if more && crate::tls::next_allowed(cfg.tls.mode, *attempt, &e.to_string()) {
+                    tracing::debug!(attempt = ?attempts[i + 1], "sslmode={}: trying the other way: {e}", cfg.tls.mode.name());
+                    continue;
+                }
+                return Err(repl_error(cfg, e));
+            }
+        }
+    }
+    Err(crate::error::connect_error(
+        cfg,
+        "no connection attempt was made".into(),
+    ))
 }
 
 pub(crate) fn replication_config(cfg: &PostgresConfig) -> ReplicationConfig {
@@ -123,8 +159,13 @@ pub(crate) fn repl_error(
             message: invalidated_message(cfg),
         };
     }
-    if e.is_auth() || e.is_io() {
-        return crate::error::connect_error(cfg, text);
+    if e.is_tls() {
+        let reason = crate::tls::explain(&cfg.tls, &cfg.hostname, &text);
+        return crate::error::connect_error(cfg, format!("replication connection: {reason}"));
+    }
+    if e.is_auth() || e.is_io() || e.is_server() && text.contains("28000") {
+        let reason = crate::tls::explain(&cfg.tls, &cfg.hostname, &text);
+        return crate::error::connect_error(cfg, reason);
     }
     PostgresError::Replication {
         slot: cfg.slot_name.clone(),

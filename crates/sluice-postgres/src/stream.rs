@@ -18,7 +18,7 @@ use crate::catalog;
 use crate::envelope::{Cell, Heartbeat, SharedSchemas, SourcePosition, TableEvents};
 use crate::error::{query_error, PostgresError};
 use crate::pgoutput::{self, LogicalMessage, OldTuple, Relation, Tuple, TupleValue};
-use crate::slot::{repl_error, replication_config};
+use crate::slot::{connect_replication, repl_error};
 use crate::source::{now_us, IDLE_POLL};
 
 /// µs between the Unix epoch and Postgres' epoch (2000-01-01).
@@ -45,13 +45,14 @@ impl StreamState {
         cfg: &PostgresConfig,
         start_lsn: u64,
     ) -> Result<StreamState, PostgresError> {
-        let repl_cfg = replication_config(cfg)
-            .with_start_lsn(Lsn(start_lsn))
-            .with_buffer_size(cfg.max_queue_size);
-        let mut repl = ReplicationClient::connect(repl_cfg)
-            .await
-            .map_err(|e| repl_error(cfg, e))?;
-        repl.wait_started().await.map_err(|e| repl_error(cfg, e))?;
+        let queue = cfg.max_queue_size;
+        let repl = connect_replication(cfg, |c| async move {
+            let c = c.with_start_lsn(Lsn(start_lsn)).with_buffer_size(queue);
+            let mut repl = ReplicationClient::connect(c).await?;
+            repl.wait_started().await?;
+            Ok(repl)
+        })
+        .await?;
         tracing::info!(slot = %cfg.slot_name, lsn = %Lsn(start_lsn), "streaming changes");
         Ok(StreamState {
             repl,

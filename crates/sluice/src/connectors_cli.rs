@@ -284,6 +284,9 @@ fn connector_config(name: &str, args: &CreateArgs, source: &PgSource) -> Value {
     if !args.excludes.is_empty() {
         config["column.exclude.list"] = json!(args.excludes.join(","));
     }
+    for (k, v) in &source.tls {
+        config[k] = json!(v);
+    }
     config
 }
 
@@ -430,6 +433,8 @@ struct PgSource {
     user: String,
     password: String,
     dbname: String,
+    /// The URL's TLS parameters as connector keys (`database.sslmode`, ...).
+    tls: Vec<(String, String)>,
 }
 
 impl PgSource {
@@ -472,31 +477,22 @@ impl PgSource {
             d if d.is_empty() => user.clone(),
             d => d,
         };
-        check_params(&u)?;
+        let params: Vec<(String, String)> = u
+            .query_pairs()
+            .map(|(k, v)| (k.into_owned(), v.into_owned()))
+            .collect();
+        let tls = sluice_config::tls::url_params_to_keys(
+            params.iter().map(|(k, v)| (k.as_str(), v.as_str())),
+        )?;
         Ok(PgSource {
             host,
             port: u.port().unwrap_or(5432),
             user,
             password,
             dbname,
+            tls,
         })
     }
-}
-
-/// Sluice connects without TLS, so a URL that demands it must not silently go plain.
-fn check_params(u: &Url) -> Result<(), String> {
-    for (key, value) in u.query_pairs() {
-        match (key.as_ref(), value.as_ref()) {
-            ("sslmode", "disable" | "allow" | "prefer") => {}
-            ("sslmode", other) => {
-                return Err(format!(
-                    "sslmode={other} is not supported (Sluice connects to PostgreSQL without TLS)"
-                ))
-            }
-            (other, _) => return Err(format!("the URL parameter {other} is not supported")),
-        }
-    }
-    Ok(())
 }
 
 fn decode(s: &str, what: &str) -> Result<String, String> {

@@ -258,7 +258,8 @@ async fn errors_are_one_clear_line() {
         "mysql://u:s3cret@host/db",
         "u:s3cret@host/db",
         "postgres://u:s3cret@/db",
-        "postgres://u:s3cret@host/db?sslmode=require",
+        "postgres://u:s3cret@host/db?channel_binding=require",
+        "postgres://u:s3cret@host/db?sslmode=sometimes",
         "postgres://u:s3c%zzret@host/db",
     ] {
         let err = fails(url, &["create", "--source", bad, "--table", "public.t"]);

@@ -203,6 +203,10 @@ mod tests {
             "status.update.interval.ms",
             "provide.transaction.metadata",
             "database.sslmode",
+            "database.sslrootcert",
+            "database.sslcert",
+            "database.sslkey",
+            "database.sslpassword",
             "slot.drop.on.delete",
             "slot.retained.wal.warn.bytes",
         ];

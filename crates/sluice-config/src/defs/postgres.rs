@@ -10,7 +10,6 @@ use KeyType::{Boolean, Class, Int, List, Long, Password, Short, String};
 
 const I32_MAX: i64 = i32::MAX as i64;
 
-const SSL: &str = "TLS connections to PostgreSQL are not implemented";
 const SIGNALS: &str = "signals and incremental snapshots are not implemented";
 const NOTIFICATIONS: &str = "notifications are not implemented";
 const SLOT_RETRY: &str = "replication slot connection retries are not configurable";
@@ -104,9 +103,7 @@ pub static POSTGRES: &[ConfigKey] = &[
         "Whether to use an encrypted connection to Postgres.",
     )
     .default("prefer")
-    .one_of(&["disable", "allow", "prefer", "require", "verify-ca", "verify-full"])
-    // Honoured by the parser: `disable` only, until TLS is implemented.
-    ,
+    .one_of(&["disable", "allow", "prefer", "require", "verify-ca", "verify-full"]),
     ConfigKey::new(
         "database.sslcert",
         String,
@@ -114,7 +111,7 @@ pub static POSTGRES: &[ConfigKey] = &[
         "Connection Advanced SSL",
         "File containing the SSL Certificate for the client.",
     )
-    .unsupported(SSL),
+    ,
     ConfigKey::new(
         "database.sslkey",
         String,
@@ -122,7 +119,7 @@ pub static POSTGRES: &[ConfigKey] = &[
         "Connection Advanced SSL",
         "File containing the SSL private key for the client.",
     )
-    .unsupported(SSL),
+    ,
     ConfigKey::new(
         "database.sslpassword",
         Password,
@@ -130,7 +127,7 @@ pub static POSTGRES: &[ConfigKey] = &[
         "Connection Advanced SSL",
         "Password to access the client private key from the file specified by 'database.sslkey'.",
     )
-    .unsupported(SSL),
+    ,
     ConfigKey::new(
         "database.sslrootcert",
         String,
@@ -138,7 +135,7 @@ pub static POSTGRES: &[ConfigKey] = &[
         "Connection Advanced SSL",
         "File containing the root certificate(s) against which the server is validated.",
     )
-    .unsupported(SSL),
+    ,
     ConfigKey::new(
         "database.sslfactory",
         String,
@@ -146,7 +143,7 @@ pub static POSTGRES: &[ConfigKey] = &[
         "Connection Advanced SSL",
         "A name of class to that creates SSL Sockets.",
     )
-    .unsupported(SSL),
+    .unsupported("Java socket factories do not exist in Sluice; sslmode, sslrootcert, sslcert and sslkey configure TLS"),
     // ---- Connection Advanced ----
     ConfigKey::new(
         "skip.messages.without.change",
