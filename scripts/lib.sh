@@ -8,7 +8,7 @@
 
 SLUICE_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
-SLUICE_APT_PACKAGES=(postgresql-15 postgresql-client-15 cmake libcurl4-openssl-dev openssl
+SLUICE_APT_PACKAGES=(postgresql-15 postgresql-client-15 cmake libcurl4-openssl-dev openssl stunnel4
     build-essential pkg-config libssl-dev)
 SLUICE_TANSU_VERSION=0.6.0
 
@@ -225,10 +225,11 @@ tansu_start() {
     bin="$(_tansu_bin)"
     [[ -x "$bin" ]] || sluice_die "tansu_start: $bin not found (run tansu_ensure)"
     mkdir -p "$dir"
+    # shellcheck disable=SC2086 # TANSU_EXTRA_ARGS is a list of flags
     (cd "$dir" && exec "$bin" broker \
         --listener-url "tcp://127.0.0.1:$port" \
-        --advertised-listener-url "tcp://127.0.0.1:$port" \
-        --storage-engine sqlite://tansu.db --silent) </dev/null >"$dir/tansu.log" 2>&1 &
+        --advertised-listener-url "tcp://${TANSU_ADVERTISED:-127.0.0.1:$port}" \
+        --storage-engine sqlite://tansu.db --silent ${TANSU_EXTRA_ARGS:-}) </dev/null >"$dir/tansu.log" 2>&1 &
     pid=$!
     printf '%s\n' "$pid" >"$dir/tansu.pid"
     for ((i = 0; i < 120; i++)); do
@@ -363,4 +364,59 @@ EOH
         _pg_as_owner "$bin/pg_ctl" restart -w -t 60 -D "$data" -l "$dir/postgres.log" >/dev/null ||
             sluice_die "pg_start_tls: restart with ssl=on failed (see $dir/postgres.log)"
     fi
+}
+
+# tansu_start_sasl DIR PORT: a Tansu broker that requires SASL/SCRAM, with users alice
+# (SCRAM-SHA-256, password alicepw) and bob (SCRAM-SHA-512, password bobpw). Users are made
+# through the broker before authentication is switched on (its storage keeps them).
+tansu_start_sasl() {
+    local dir="$1" port="$2" bin
+    bin="$(_tansu_bin)"
+    tansu_start "$dir" "$port"
+    "$bin" user create --broker "tcp://127.0.0.1:$port" --mechanism scram256 alice alicepw >/dev/null 2>&1 &&
+        "$bin" user create --broker "tcp://127.0.0.1:$port" --mechanism scram512 bob bobpw >/dev/null 2>&1 ||
+        sluice_die "tansu_start_sasl: cannot create the SCRAM users"
+    tansu_stop "$dir"
+    TANSU_EXTRA_ARGS="--authentication" tansu_start "$dir" "$port"
+}
+
+# tls_broker_start DIR PORT TLS_PORT CERTDIR REQUIRE_CERT: a Tansu broker on PORT that
+# advertises localhost:TLS_PORT, behind stunnel terminating TLS on TLS_PORT with the test
+# server certificate (REQUIRE_CERT=yes: clients must present a certificate of the test CA).
+tls_broker_start() {
+    local dir="$1" port="$2" tls_port="$3" certs="$4" require="$5" i
+    mkdir -p "$dir"
+    TANSU_ADVERTISED="localhost:$tls_port" tansu_start "$dir" "$port"
+    command -v stunnel4 >/dev/null 2>&1 || sluice_die "tls_broker_start: stunnel4 not found (apt-get install stunnel4)"
+    cat >"$dir/stunnel.conf" <<EOC
+foreground = yes
+pid =
+debug = 3
+[kafka]
+accept = 127.0.0.1:$tls_port
+connect = 127.0.0.1:$port
+cert = $certs/server.crt
+key = $certs/server.key
+EOC
+    if [[ "$require" == yes ]]; then
+        printf 'CAfile = %s\nverifyChain = yes\nrequireCert = yes\n' "$certs/ca.crt" >>"$dir/stunnel.conf"
+    fi
+    stunnel4 "$dir/stunnel.conf" </dev/null >"$dir/stunnel.log" 2>&1 &
+    printf '%s\n' "$!" >"$dir/stunnel.pid"
+    for ((i = 0; i < 100; i++)); do
+        _port_open "$tls_port" && return 0
+        sleep 0.1
+    done
+    sluice_die "tls_broker_start: stunnel did not listen on $tls_port (see $dir/stunnel.log)"
+}
+
+# tls_broker_stop DIR: stops what tls_broker_start started in DIR.
+tls_broker_stop() {
+    local dir="$1" pid
+    if [[ -f "$dir/stunnel.pid" ]]; then
+        pid="$(<"$dir/stunnel.pid")"
+        kill "$pid" 2>/dev/null || true
+        rm -f "$dir/stunnel.pid"
+    fi
+    tansu_stop "$dir"
 }

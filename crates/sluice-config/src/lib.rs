@@ -8,6 +8,7 @@ pub mod def;
 pub mod defs;
 pub mod file;
 pub mod jdbc_source;
+pub mod kafka;
 pub mod keys;
 pub mod postgres;
 pub mod raw;

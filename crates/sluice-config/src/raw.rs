@@ -39,6 +39,9 @@ pub fn is_secret_key(key: &str) -> bool {
         || k.ends_with(".secret")
         || k.contains("secret.key")
         || k.contains("sasl.jaas.config")
+        || k.ends_with("ssl.key.pem")
+        || k.ends_with("ssl.keystore.key")
+        || k.ends_with("client.secret")
 }
 
 impl RawConfig {

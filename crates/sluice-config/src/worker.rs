@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use crate::common::TopicCreation;
 use crate::def::ConfigDef;
-use crate::keys::{KeyReader, NoDelegation};
+use crate::keys::{Delegated, KeyReader};
 use crate::{ConfigError, ConfigIssue, RawConfig};
 
 /// Connect's internal topic settings (`offset.storage.*`, `config.storage.*`,
@@ -32,6 +32,8 @@ pub struct WorkerConfig {
     pub topic_defaults: TopicCreation,
     /// Worker-level converter settings: connectors that do not set their own use these.
     pub converter_defaults: BTreeMap<String, String>,
+    /// Kafka client settings (security), translated for librdkafka.
+    pub kafka: crate::kafka::KafkaClientSettings,
     pub warnings: Vec<ConfigIssue>,
 }
 
@@ -52,6 +54,7 @@ impl WorkerConfig {
         let defs = [ConfigDef {
             keys: crate::defs::worker::WORKER,
         }];
+        let kafka = crate::kafka::client_settings(&raw.props);
         let mut r = KeyReader::new(&raw, &defs);
         let topic = |r: &mut KeyReader<'_>, name: &str, partitions: Option<&str>, rf: &str| {
             InternalTopicConfig {
@@ -127,16 +130,37 @@ impl WorkerConfig {
                 .iter()
                 .filter_map(|k| Some(((*k).to_owned(), r.get(k)?.to_owned())))
                 .collect(),
+            kafka: Default::default(),
             warnings: Vec::new(),
         };
-        let (issues, warnings) = r.finish(&NoDelegation);
+        let (mut issues, warnings) = r.finish(&ClientKeys);
+        let kafka = match kafka {
+            Ok(k) => k,
+            Err(more) => {
+                issues.extend(more);
+                Default::default()
+            }
+        };
         if !issues.is_empty() {
             return Err(ConfigError::Invalid {
                 connector: format!("worker config {source}"),
                 issues,
             });
         }
-        Ok(WorkerConfig { warnings, ..config })
+        Ok(WorkerConfig {
+            warnings,
+            kafka,
+            ..config
+        })
+    }
+}
+
+/// The Kafka client keys are read by `crate::kafka`.
+struct ClientKeys;
+
+impl Delegated for ClientKeys {
+    fn is_delegated(&self, key: &str) -> bool {
+        crate::kafka::is_client_key(key)
     }
 }
 
@@ -182,9 +206,22 @@ mod tests {
             "{:?}",
             w.warnings
         );
-        let err = parse(&[("security.protocol", "SSL")])
+        let w = parse(&[
+            ("security.protocol", "SSL"),
+            ("ssl.truststore.type", "PEM"),
+            ("ssl.truststore.location", "/ca.pem"),
+        ])
+        .unwrap();
+        assert_eq!(
+            w.kafka.common[0],
+            ("security.protocol".to_string(), "ssl".to_string())
+        );
+        let err = parse(&[("security.protocol", "TLS")])
             .unwrap_err()
             .to_string();
-        assert!(err.contains("security.protocol"), "{err}");
+        assert!(
+            err.contains("Invalid value TLS for configuration security.protocol"),
+            "{err}"
+        );
     }
 }

@@ -16,7 +16,7 @@ use sluice_core::data::{Data, Schema, SchemaType, Value};
 use sluice_core::json::Converter;
 use sluice_core::record::Record;
 use sluice_core::sink::Sink;
-use sluice_kafka::{KafkaTopicSink, TopicDefaults};
+use sluice_kafka::{KafkaConnection, KafkaTopicSink, Role, TopicDefaults};
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
@@ -43,7 +43,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error + Send + Sync>> {
         }
     }
     let mut sink = KafkaTopicSink::new(
-        bootstrap,
+        &KafkaConnection::plain(bootstrap),
+        Role::Producer,
         TopicDefaults::default(),
         Converter::ByteArray,
         Converter::ByteArray,

@@ -15,7 +15,6 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use futures_util::FutureExt;
-use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{CommitMode, Consumer, StreamConsumer};
 use rdkafka::error::KafkaError;
 use rdkafka::message::{BorrowedMessage, Headers};
@@ -29,6 +28,7 @@ use sluice_core::record::{
 };
 use sluice_core::topics::TopicSelection;
 
+use crate::client::{KafkaConnection, Role};
 use crate::error::{classify, KafkaSinkError};
 use crate::producer::client_error;
 
@@ -43,21 +43,21 @@ pub fn group_id(connector: &str) -> String {
 
 /// A consumer of the connector's group, shared by the reader and its offset backend.
 pub struct GroupConsumer {
-    bootstrap: String,
+    conn: KafkaConnection,
+    /// The group's name in Kafka.
     group: String,
     consumer: StreamConsumer,
 }
 
 impl GroupConsumer {
-    pub fn new(bootstrap: &str, connector: &str) -> Result<Arc<Self>, ConnectorError> {
-        let group = group_id(connector);
-        let mut config = ClientConfig::new();
+    pub fn new(conn: &KafkaConnection, connector: &str) -> Result<Arc<Self>, ConnectorError> {
+        let group = conn.name(&group_id(connector));
+        let mut config = conn.client(Role::Consumer);
         // librdkafka's own debug contexts (e.g. `cgrp,fetch`), for diagnosing a broker.
         if let Ok(debug) = std::env::var("SLUICE_KAFKA_DEBUG") {
             config.set("debug", debug);
         }
         let consumer: StreamConsumer = config
-            .set("bootstrap.servers", bootstrap)
             .set("group.id", &group)
             .set("client.id", format!("connector-consumer-{connector}-0"))
             .set("enable.auto.commit", "false")
@@ -66,9 +66,9 @@ impl GroupConsumer {
             .set("auto.offset.reset", "earliest")
             .set("fetch.wait.max.ms", "50")
             .create()
-            .map_err(client_error(bootstrap))?;
+            .map_err(client_error(&conn.bootstrap))?;
         Ok(Arc::new(GroupConsumer {
-            bootstrap: bootstrap.to_owned(),
+            conn: conn.clone(),
             group,
             consumer,
         }))
@@ -77,7 +77,7 @@ impl GroupConsumer {
     fn commit_error(&self, e: KafkaError) -> ConnectorError {
         let error = KafkaSinkError::Commit {
             group: self.group.clone(),
-            bootstrap: self.bootstrap.clone(),
+            bootstrap: self.conn.bootstrap.clone(),
             reason: e.to_string(),
         };
         classify(&e, error)
@@ -91,7 +91,11 @@ impl GroupConsumer {
             .map_err(|e| self.commit_error(e))?;
         let mut tpl = TopicPartitionList::new();
         for t in metadata.topics() {
-            if selection.matches(t.name()) {
+            if self
+                .conn
+                .logical(t.name())
+                .is_some_and(|l| selection.matches(l))
+            {
                 for p in t.partitions() {
                     tpl.add_partition(t.name(), p.id());
                 }
@@ -118,7 +122,11 @@ impl GroupConsumer {
             .elements()
             .iter()
             .filter_map(|e| match e.offset() {
-                Offset::Offset(o) => Some(SourceOffset::consumer(e.topic(), e.partition(), o)),
+                Offset::Offset(o) => Some(SourceOffset::consumer(
+                    self.conn.logical(e.topic()).unwrap_or(e.topic()),
+                    e.partition(),
+                    o,
+                )),
                 _ => None,
             })
             .collect())
@@ -133,7 +141,7 @@ impl GroupConsumer {
                     o.partition
                 )));
             };
-            tpl.add_partition_offset(topic, partition, Offset::Offset(next))
+            tpl.add_partition_offset(&self.conn.name(topic), partition, Offset::Offset(next))
                 .map_err(|e| self.commit_error(e))?;
         }
         if tpl.count() == 0 {
@@ -208,7 +216,9 @@ impl KafkaTopicSource {
             let start = committed
                 .iter()
                 .filter_map(SourceOffset::as_consumer)
-                .find(|(t, p, _)| *t == e.topic() && *p == e.partition())
+                .find(|(t, p, _)| {
+                    Some(*t) == self.group.conn.logical(e.topic()) && *p == e.partition()
+                })
                 .map_or(Offset::Beginning, |(_, _, o)| Offset::Offset(o));
             assign
                 .add_partition_offset(e.topic(), e.partition(), start)
@@ -234,9 +244,11 @@ impl KafkaTopicSource {
                     .collect()
             })
             .unwrap_or_default();
+        // Records carry the name Sluice knows the topic by (without Heroku's prefix).
+        let topic = self.group.conn.logical(m.topic()).unwrap_or(m.topic());
         let consumed = Arc::new(Consumed {
             record: ProducerRecord {
-                topic: m.topic().to_owned(),
+                topic: topic.to_owned(),
                 key: m.key().map(<[u8]>::to_vec),
                 value: m.payload().map(<[u8]>::to_vec),
                 timestamp_ms: m.timestamp().to_millis().unwrap_or(0),
@@ -247,11 +259,7 @@ impl KafkaTopicSource {
         });
         merge_offsets(
             &mut batch.offsets,
-            [SourceOffset::consumer(
-                m.topic(),
-                m.partition(),
-                m.offset() + 1,
-            )],
+            [SourceOffset::consumer(topic, m.partition(), m.offset() + 1)],
         );
         let key = self.key.deserialize(consumed.record.key.as_deref());
         let value = self.value.deserialize(consumed.record.value.as_deref());
@@ -275,7 +283,7 @@ impl KafkaTopicSource {
     fn read_error(&self, e: KafkaError) -> ConnectorError {
         let error = KafkaSinkError::Read {
             topic: format!("(group {})", self.group.group),
-            bootstrap: self.group.bootstrap.clone(),
+            bootstrap: self.group.conn.bootstrap.clone(),
             reason: e.to_string(),
         };
         classify(&e, error)

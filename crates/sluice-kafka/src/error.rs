@@ -9,6 +9,8 @@ use sluice_core::error::ConnectorError;
 pub enum KafkaSinkError {
     #[error("cannot create a Kafka client for {bootstrap}: {reason}")]
     Client { bootstrap: String, reason: String },
+    #[error("cannot reach the Kafka brokers at {bootstrap}: {reason}")]
+    Connect { bootstrap: String, reason: String },
     #[error("cannot create topic {topic} on {bootstrap}: {reason}")]
     CreateTopic {
         topic: String,
@@ -35,6 +37,60 @@ pub enum KafkaSinkError {
     },
     #[error("Kafka producer at {bootstrap} lost a delivery report (the producer was closed)")]
     Canceled { bootstrap: String },
+}
+
+impl KafkaSinkError {
+    /// The same error with what the brokers said added to its reason.
+    pub fn with_cause(self, cause: &str) -> Self {
+        let add = |r: String| format!("{r} (the brokers said: {cause})");
+        match self {
+            KafkaSinkError::Client { bootstrap, reason } => KafkaSinkError::Client {
+                bootstrap,
+                reason: add(reason),
+            },
+            KafkaSinkError::Connect { bootstrap, reason } => KafkaSinkError::Connect {
+                bootstrap,
+                reason: add(reason),
+            },
+            KafkaSinkError::CreateTopic {
+                topic,
+                bootstrap,
+                reason,
+            } => KafkaSinkError::CreateTopic {
+                topic,
+                bootstrap,
+                reason: add(reason),
+            },
+            KafkaSinkError::Produce {
+                topic,
+                bootstrap,
+                reason,
+            } => KafkaSinkError::Produce {
+                topic,
+                bootstrap,
+                reason: add(reason),
+            },
+            KafkaSinkError::Read {
+                topic,
+                bootstrap,
+                reason,
+            } => KafkaSinkError::Read {
+                topic,
+                bootstrap,
+                reason: add(reason),
+            },
+            KafkaSinkError::Commit {
+                group,
+                bootstrap,
+                reason,
+            } => KafkaSinkError::Commit {
+                group,
+                bootstrap,
+                reason: add(reason),
+            },
+            other => other,
+        }
+    }
 }
 
 /// Whether librdkafka's error is one a retry can get past.

@@ -7,15 +7,15 @@
 
 use std::time::Duration;
 
-use rdkafka::config::ClientConfig;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::error::KafkaError;
-use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{Message, Offset, TopicPartitionList};
 use sluice_core::error::ConnectorError;
 use sluice_core::pipeline::OffsetBackend;
 use sluice_core::record::{Json, SourceOffset};
 
+use crate::client::{check_brokers, BrokerErrors, KafkaConnection, Role};
 use crate::error::{classify, KafkaSinkError};
 use crate::producer::{client_error, TopicCreator, TopicDefaults};
 
@@ -23,33 +23,35 @@ use crate::producer::{client_error, TopicCreator, TopicDefaults};
 pub type KeyValue = (Vec<u8>, Vec<u8>);
 
 pub struct InternalTopic {
-    bootstrap: String,
+    conn: KafkaConnection,
+    /// The topic's name in Kafka.
     topic: String,
-    producer: FutureProducer,
+    producer: FutureProducer<BrokerErrors>,
 }
 
 impl InternalTopic {
     /// Opens the topic, creating it with `settings` when it does not exist.
     pub async fn open(
-        bootstrap: &str,
+        conn: &KafkaConnection,
         topic: &str,
         settings: TopicDefaults,
     ) -> Result<Self, ConnectorError> {
-        let producer: FutureProducer = ClientConfig::new()
-            .set("bootstrap.servers", bootstrap)
+        let errors = BrokerErrors::default();
+        let producer: FutureProducer<BrokerErrors> = conn
+            .client(Role::Worker)
             .set("enable.idempotence", "true")
             .set("acks", "all")
             // The Java client's partitioner, so keys land where Connect puts them.
             .set("partitioner", "murmur2_random")
             .set("client.id", "sluice-internal")
-            .create()
-            .map_err(client_error(bootstrap))?;
-        TopicCreator::new(bootstrap)?
-            .ensure(topic, settings)
-            .await?;
+            .create_with_context(errors.clone())
+            .map_err(client_error(&conn.bootstrap))?;
+        check_brokers(producer.client(), &errors, &conn.bootstrap)?;
+        let mut creator = TopicCreator::new(conn)?;
+        creator.ensure(topic, settings).await?;
         Ok(InternalTopic {
-            bootstrap: bootstrap.to_owned(),
-            topic: topic.to_owned(),
+            conn: conn.clone(),
+            topic: conn.name(topic),
             producer,
         })
     }
@@ -66,7 +68,7 @@ impl InternalTopic {
             .map_err(|(e, _)| {
                 let error = KafkaSinkError::Produce {
                     topic: self.topic.clone(),
-                    bootstrap: self.bootstrap.clone(),
+                    bootstrap: self.conn.bootstrap.clone(),
                     reason: e.to_string(),
                 };
                 classify(&e, error)
@@ -82,7 +84,7 @@ impl InternalTopic {
     fn read_error(&self, e: KafkaError, what: &str) -> ConnectorError {
         let error = KafkaSinkError::Read {
             topic: self.topic.clone(),
-            bootstrap: self.bootstrap.clone(),
+            bootstrap: self.conn.bootstrap.clone(),
             reason: format!("{what}: {e}"),
         };
         classify(&e, error)
@@ -90,13 +92,14 @@ impl InternalTopic {
 
     fn scan(&self) -> Result<Vec<KeyValue>, ConnectorError> {
         let timeout = Duration::from_secs(30);
-        let consumer: BaseConsumer = ClientConfig::new()
-            .set("bootstrap.servers", &self.bootstrap)
-            .set("group.id", "sluice-internal-reader")
+        let consumer: BaseConsumer = self
+            .conn
+            .client(Role::Worker)
+            .set("group.id", self.conn.name("sluice-internal-reader"))
             .set("enable.auto.commit", "false")
             .set("fetch.wait.max.ms", "10")
             .create()
-            .map_err(client_error(&self.bootstrap))?;
+            .map_err(client_error(&self.conn.bootstrap))?;
         let metadata = consumer
             .fetch_metadata(Some(&self.topic), timeout)
             .map_err(|e| self.read_error(e, "reading its metadata"))?;
@@ -134,7 +137,7 @@ impl InternalTopic {
                 let total: i64 = next.iter().map(|(_, _, h)| h).sum();
                 return Err(ConnectorError::transient(KafkaSinkError::Read {
                     topic: self.topic.clone(),
-                    bootstrap: self.bootstrap.clone(),
+                    bootstrap: self.conn.bootstrap.clone(),
                     reason: format!("timed out after reading {read} of {total} records"),
                 }));
             }
@@ -167,12 +170,12 @@ pub struct KafkaOffsetStore {
 
 impl KafkaOffsetStore {
     pub async fn open(
-        bootstrap: &str,
+        conn: &KafkaConnection,
         topic: &str,
         settings: TopicDefaults,
     ) -> Result<Self, ConnectorError> {
         Ok(KafkaOffsetStore {
-            log: InternalTopic::open(bootstrap, topic, settings).await?,
+            log: InternalTopic::open(conn, topic, settings).await?,
         })
     }
 

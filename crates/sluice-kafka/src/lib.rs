@@ -2,11 +2,13 @@
 //! as Connect creates them), the topic reader of sink connectors (a consumer group per
 //! connector), and Connect's internal topics for offsets, configs and status.
 
+pub mod client;
 pub mod consumer;
 pub mod error;
 pub mod internal;
 pub mod producer;
 
+pub use client::{KafkaConnection, Role};
 pub use consumer::{GroupConsumer, GroupOffsets, KafkaTopicSource};
 pub use error::KafkaSinkError;
 pub use internal::{InternalTopic, KafkaOffsetStore};

@@ -8,8 +8,6 @@ use std::collections::HashSet;
 use std::time::Duration;
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
-use rdkafka::config::ClientConfig;
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer};
@@ -18,6 +16,7 @@ use sluice_core::json::Converter;
 use sluice_core::record::{ProducerRecord, Record, RecordPosition, Written};
 use sluice_core::sink::{convert, Durable, Sink};
 
+use crate::client::{BrokerErrors, KafkaConnection, Role};
 use crate::error::{classify, KafkaSinkError};
 
 /// `topic.creation.default.*` settings used for topics the sink creates.
@@ -48,21 +47,24 @@ pub(crate) fn client_error(bootstrap: &str) -> impl Fn(KafkaError) -> ConnectorE
 
 /// Creates topics that do not exist yet (an existing one is fine).
 pub struct TopicCreator {
-    bootstrap: String,
-    admin: AdminClient<DefaultClientContext>,
+    conn: KafkaConnection,
+    admin: AdminClient<BrokerErrors>,
+    errors: BrokerErrors,
     known: HashSet<String>,
 }
 
 impl TopicCreator {
-    pub fn new(bootstrap: &str) -> Result<Self, ConnectorError> {
-        let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-            .set("bootstrap.servers", bootstrap)
+    pub fn new(conn: &KafkaConnection) -> Result<Self, ConnectorError> {
+        let errors = BrokerErrors::default();
+        let admin: AdminClient<BrokerErrors> = conn
+            .client(Role::Admin)
             .set("client.id", "sluice-admin")
-            .create()
-            .map_err(client_error(bootstrap))?;
+            .create_with_context(errors.clone())
+            .map_err(client_error(&conn.bootstrap))?;
         Ok(TopicCreator {
-            bootstrap: bootstrap.to_owned(),
+            conn: conn.clone(),
             admin,
+            errors,
             known: HashSet::new(),
         })
     }
@@ -75,28 +77,29 @@ impl TopicCreator {
         if self.known.contains(topic) {
             return Ok(());
         }
+        let actual = self.conn.name(topic);
         let new = NewTopic::new(
-            topic,
+            &actual,
             settings.partitions,
             TopicReplication::Fixed(settings.replication_factor),
         );
         let opts = AdminOptions::new().operation_timeout(Some(Duration::from_secs(30)));
         let err = |reason: String| KafkaSinkError::CreateTopic {
-            topic: topic.to_owned(),
-            bootstrap: self.bootstrap.clone(),
+            topic: actual.clone(),
+            bootstrap: self.conn.bootstrap.clone(),
             reason,
         };
         let results = self
             .admin
             .create_topics([&new], &opts)
             .await
-            .map_err(|e| classify(&e, err(e.to_string())))?;
+            .map_err(|e| self.errors.explain(&e, err(e.to_string())))?;
         for r in results {
             match r {
                 Ok(_) | Err((_, RDKafkaErrorCode::TopicAlreadyExists)) => {}
                 Err((_, code)) => {
                     let e = KafkaError::AdminOp(code);
-                    return Err(classify(&e, err(code.to_string())));
+                    return Err(self.errors.explain(&e, err(code.to_string())));
                 }
             }
         }
@@ -109,8 +112,9 @@ impl TopicCreator {
 /// Produces records to Kafka: a source connector's topic sink, or a sink connector's dead
 /// letter queue (with the byte-array converter).
 pub struct KafkaTopicSink {
-    bootstrap: String,
-    producer: FutureProducer,
+    conn: KafkaConnection,
+    producer: FutureProducer<BrokerErrors>,
+    errors: BrokerErrors,
     topics: TopicCreator,
     defaults: TopicDefaults,
     key: Converter,
@@ -119,25 +123,30 @@ pub struct KafkaTopicSink {
 }
 
 impl KafkaTopicSink {
+    /// A producer with the settings of `role` (source connectors: `Producer`; the dead
+    /// letter queue: `Admin`, as Connect configures it).
     pub fn new(
-        bootstrap: &str,
+        conn: &KafkaConnection,
+        role: Role,
         defaults: TopicDefaults,
         key: Converter,
         value: Converter,
     ) -> Result<Self, ConnectorError> {
-        let producer: FutureProducer = ClientConfig::new()
-            .set("bootstrap.servers", bootstrap)
+        let errors = BrokerErrors::default();
+        let producer: FutureProducer<BrokerErrors> = conn
+            .client(role)
             .set("enable.idempotence", "true")
             .set("acks", "all")
             .set("linger.ms", "5")
             .set("message.timeout.ms", "120000")
             .set("client.id", "sluice")
-            .create()
-            .map_err(client_error(bootstrap))?;
+            .create_with_context(errors.clone())
+            .map_err(client_error(&conn.bootstrap))?;
         Ok(KafkaTopicSink {
-            bootstrap: bootstrap.to_owned(),
+            conn: conn.clone(),
             producer,
-            topics: TopicCreator::new(bootstrap)?,
+            errors,
+            topics: TopicCreator::new(conn)?,
             defaults,
             key,
             value,
@@ -154,7 +163,8 @@ impl KafkaTopicSink {
                 value: h.value.as_deref(),
             });
         }
-        let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&r.topic)
+        let topic = self.conn.name(&r.topic);
+        let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&topic)
             .timestamp(r.timestamp_ms)
             .headers(headers);
         if let Some(k) = &r.key {
@@ -178,7 +188,7 @@ impl KafkaTopicSink {
                 Err((e, _)) => {
                     let error = KafkaSinkError::Produce {
                         topic: r.topic.clone(),
-                        bootstrap: self.bootstrap.clone(),
+                        bootstrap: self.conn.bootstrap.clone(),
                         reason: e.to_string(),
                     };
                     return Err(classify(&e, error));
@@ -206,21 +216,28 @@ impl Sink for KafkaTopicSink {
     }
 
     async fn flush(&mut self) -> Result<(), ConnectorError> {
-        delivered(&self.bootstrap, std::mem::take(&mut self.in_flight)).await
+        delivered(
+            &self.conn.bootstrap,
+            &self.errors,
+            std::mem::take(&mut self.in_flight),
+        )
+        .await
     }
 
     async fn start_flush(&mut self) -> Result<Durable, ConnectorError> {
         let in_flight = std::mem::take(&mut self.in_flight);
-        let bootstrap = self.bootstrap.clone();
-        Ok(Box::pin(
-            async move { delivered(&bootstrap, in_flight).await },
-        ))
+        let bootstrap = self.conn.bootstrap.clone();
+        let errors = self.errors.clone();
+        Ok(Box::pin(async move {
+            delivered(&bootstrap, &errors, in_flight).await
+        }))
     }
 }
 
 /// Waits for every delivery report; the first failure is the error.
 async fn delivered(
     bootstrap: &str,
+    errors: &BrokerErrors,
     in_flight: Vec<(String, DeliveryFuture)>,
 ) -> Result<(), ConnectorError> {
     for (topic, delivery) in in_flight {
@@ -232,7 +249,7 @@ async fn delivered(
                     bootstrap: bootstrap.to_owned(),
                     reason: e.to_string(),
                 };
-                return Err(classify(&e, error));
+                return Err(errors.explain(&e, error));
             }
             Err(_) => {
                 return Err(ConnectorError::transient(KafkaSinkError::Canceled {

@@ -11,7 +11,7 @@ use sluice_core::error::ConnectorError;
 use sluice_core::json::{Converter, JsonConverter};
 use sluice_core::record::{Record, Written};
 use sluice_core::sink::Sink;
-use sluice_kafka::{KafkaTopicSink, TopicDefaults};
+use sluice_kafka::{KafkaConnection, KafkaTopicSink, Role, TopicDefaults};
 
 struct Kafka {
     bootstrap: String,
@@ -53,8 +53,14 @@ impl SinkUnderTest for Kafka {
             schemas_enable: false,
         });
         Renamed {
-            inner: KafkaTopicSink::new(&self.bootstrap, TopicDefaults::default(), conv, conv)
-                .unwrap(),
+            inner: KafkaTopicSink::new(
+                &KafkaConnection::plain(&self.bootstrap),
+                Role::Producer,
+                TopicDefaults::default(),
+                conv,
+                conv,
+            )
+            .unwrap(),
             topic: self.topic.clone(),
         }
     }

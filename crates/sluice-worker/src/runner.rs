@@ -16,7 +16,8 @@ use sluice_core::sink::{Durable, Sink, Tee};
 use sluice_core::topics::{LocalTopicSink, LocalTopicSource, LocalTopics, TopicSelection};
 use sluice_jdbc::JdbcSource;
 use sluice_kafka::{
-    GroupConsumer, GroupOffsets, KafkaOffsetStore, KafkaTopicSink, KafkaTopicSource, TopicDefaults,
+    GroupConsumer, GroupOffsets, KafkaConnection, KafkaOffsetStore, KafkaTopicSink,
+    KafkaTopicSource, Role, TopicDefaults,
 };
 use sluice_postgres::PostgresSource;
 use tokio::sync::watch;
@@ -30,16 +31,17 @@ pub enum TopicStore {
         data_dir: PathBuf,
     },
     Kafka {
-        bootstrap: String,
+        conn: KafkaConnection,
         defaults: TopicDefaults,
     },
 }
 
 impl TopicStore {
     /// A writer of topics with these converters (a source connector's records, or a dead
-    /// letter queue's bytes).
+    /// letter queue's bytes: `role` says which Kafka client settings apply).
     pub fn sink(
         &self,
+        role: Role,
         key: Converter,
         value: Converter,
         defaults: Option<TopicDefaults>,
@@ -51,10 +53,11 @@ impl TopicStore {
                 value,
             }),
             TopicStore::Kafka {
-                bootstrap,
+                conn,
                 defaults: worker,
             } => TopicSink::Kafka(KafkaTopicSink::new(
-                bootstrap,
+                conn,
+                role,
                 defaults.unwrap_or(*worker),
                 key,
                 value,
@@ -65,7 +68,7 @@ impl TopicStore {
     /// `kafka://<bootstrap>` or `file://<data dir>`.
     pub fn url(&self) -> String {
         match self {
-            TopicStore::Kafka { bootstrap, .. } => format!("kafka://{bootstrap}"),
+            TopicStore::Kafka { conn, .. } => format!("kafka://{}", conn.bootstrap),
             TopicStore::Local { data_dir } => {
                 let abs = std::fs::canonicalize(data_dir).unwrap_or_else(|_| data_dir.clone());
                 format!("file://{}", abs.display())
@@ -260,8 +263,8 @@ pub fn sink_group_offsets(
     selection: &TopicSelection,
 ) -> Result<Option<GroupOffsets>, ConnectorError> {
     match topics {
-        TopicStore::Kafka { bootstrap, .. } => Ok(Some(GroupOffsets {
-            group: GroupConsumer::new(bootstrap, connector)?,
+        TopicStore::Kafka { conn, .. } => Ok(Some(GroupOffsets {
+            group: GroupConsumer::new(conn, connector)?,
             selection: selection.clone(),
         })),
         TopicStore::Local { .. } => Ok(None),
@@ -299,7 +302,9 @@ pub async fn run_task(
             let partition = sluice_postgres::source::source_partition(cfg);
             let stored = ctx.offsets.get(name, &partition).await?;
             let mut source = PostgresSource::start((**cfg).clone(), stored).await?;
-            let sink = ctx.topics.sink(converters.0, converters.1, defaults)?;
+            let sink = ctx
+                .topics
+                .sink(Role::Producer, converters.0, converters.1, defaults)?;
             drive(
                 opts,
                 &mut source,
@@ -317,7 +322,9 @@ pub async fn run_task(
             // Every partition's stored offset: one per table, or the query's.
             let stored = ctx.offsets.list(name).await?;
             let mut source = JdbcSource::start(name, (**cfg).clone(), stored).await?;
-            let sink = ctx.topics.sink(converters.0, converters.1, defaults)?;
+            let sink = ctx
+                .topics
+                .sink(Role::Producer, converters.0, converters.1, defaults)?;
             drive(
                 opts,
                 &mut source,
@@ -355,6 +362,7 @@ async fn run_sink<K: Sink + 'static>(
     };
     let dlq = match &common.errors.dlq_topic {
         Some(_) => Some(ctx.topics.sink(
+            Role::Admin,
             Converter::ByteArray,
             Converter::ByteArray,
             Some(TopicDefaults {

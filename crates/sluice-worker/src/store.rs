@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 use sluice_config::worker::InternalTopicConfig;
 use sluice_core::error::{chain, ConnectorError};
 use sluice_core::offsets::replace_durably;
-use sluice_kafka::{InternalTopic, TopicDefaults};
+use sluice_kafka::{InternalTopic, KafkaConnection, TopicDefaults};
 
 /// Connect's target state of a connector: what the operator asked for.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -52,7 +52,7 @@ impl ConfigStore {
     }
 
     pub async fn kafka(
-        bootstrap: &str,
+        conn: &KafkaConnection,
         configs: &InternalTopicConfig,
         status: &InternalTopicConfig,
     ) -> Result<Self, StoreError> {
@@ -63,10 +63,10 @@ impl ConfigStore {
                     partitions: t.partitions,
                     replication_factor: t.replication_factor,
                 };
-                InternalTopic::open(bootstrap, &t.name, settings)
+                InternalTopic::open(conn, &t.name, settings)
                     .await
                     .map_err(|e| StoreError {
-                        path: PathBuf::from(format!("kafka://{bootstrap}/{}", t.name)),
+                        path: PathBuf::from(format!("kafka://{}/{}", conn.bootstrap, t.name)),
                         reason: chain(&e),
                     })
             }

@@ -15,7 +15,7 @@ use sluice_config::{ConfigError, RawConfig};
 use sluice_core::error::chain;
 use sluice_core::offsets::OffsetStore;
 use sluice_core::topics::{list_topics, TopicReader};
-use sluice_kafka::{KafkaOffsetStore, TopicDefaults};
+use sluice_kafka::{KafkaConnection, KafkaOffsetStore, TopicDefaults};
 use sluice_worker::herder::check_config;
 use sluice_worker::runner::Offsets;
 use sluice_worker::store::ConfigStore;
@@ -195,6 +195,16 @@ fn worker_config(args: &WorkerArgs) -> Result<WorkerConfig> {
     if let Some(dir) = &args.dir.data_dir {
         config.data_dir = dir.clone();
     }
+    // Heroku Kafka's environment, when no brokers are named otherwise.
+    if args.bootstrap_servers.is_none() && config.bootstrap_servers.is_none() {
+        let env = |k: &str| std::env::var(k).ok();
+        if let Some(h) = sluice_config::kafka::heroku(&env).map_err(anyhow::Error::msg)? {
+            tracing::info!("Kafka from KAFKA_URL ({})", h.bootstrap);
+            config.bootstrap_servers = Some(h.bootstrap);
+            config.kafka.common.extend(h.settings);
+            config.kafka.prefix = h.prefix;
+        }
+    }
     if let Some(b) = &args.bootstrap_servers {
         config.bootstrap_servers = Some(b.clone());
     }
@@ -238,18 +248,24 @@ async fn run_worker(args: WorkerArgs, files: Option<Vec<PathBuf>>) -> Result<()>
         replication_factor: t.replication_factor,
     };
     let (topics, offsets, store) = match &config.bootstrap_servers {
-        Some(bootstrap) => (
-            TopicStore::Kafka {
+        Some(bootstrap) => {
+            let conn = KafkaConnection {
                 bootstrap: bootstrap.clone(),
-                defaults: topic_defaults,
-            },
-            Offsets::Kafka(
-                KafkaOffsetStore::open(bootstrap, &config.offsets.name, internal(&config.offsets))
-                    .await
-                    .map_err(|e| anyhow::anyhow!(chain(&e)))?,
-            ),
-            ConfigStore::kafka(bootstrap, &config.configs, &config.status).await?,
-        ),
+                settings: std::sync::Arc::new(config.kafka.clone()),
+            };
+            (
+                TopicStore::Kafka {
+                    conn: conn.clone(),
+                    defaults: topic_defaults,
+                },
+                Offsets::Kafka(
+                    KafkaOffsetStore::open(&conn, &config.offsets.name, internal(&config.offsets))
+                        .await
+                        .map_err(|e| anyhow::anyhow!(chain(&e)))?,
+                ),
+                ConfigStore::kafka(&conn, &config.configs, &config.status).await?,
+            )
+        }
         None => (
             TopicStore::Local {
                 data_dir: data_dir.clone(),

@@ -479,9 +479,9 @@ async fn validate_declares_every_key_and_reports_unsupported_and_unknown_ones() 
         .unwrap()
         .contains(&json!("Common")));
 
-    // Known but not implemented, unsupported security, unknown, older plugin, bad transform.
+    // Known but not implemented, a bad TLS mode, unknown, older plugin, bad transform.
     config["incremental.snapshot.chunk.size"] = json!("5000");
-    config["database.sslmode"] = json!("require");
+    config["database.sslmode"] = json!("sometimes");
     config["provide.transaction.metadata"] = json!("true");
     config["not.a.key"] = json!("1");
     config["plugin.name"] = json!("wal2json");
@@ -491,7 +491,7 @@ async fn validate_declares_every_key_and_reports_unsupported_and_unknown_ones() 
     let errors = |key: &str| value(&body, key)["errors"].to_string();
     let warnings = |key: &str| value(&body, key)["warnings"].to_string();
     assert!(errors("incremental.snapshot.chunk.size").contains("is not supported by Sluice"));
-    assert!(errors("database.sslmode").contains("Invalid value require"));
+    assert!(errors("database.sslmode").contains("Invalid value sometimes"));
     assert!(errors("provide.transaction.metadata").contains("not implemented"));
     assert!(errors("transforms.unwrap.type").contains("Missing required configuration"));
     assert!(

@@ -215,6 +215,8 @@ pub struct Sluice {
     pub dir: PathBuf,
     child: Option<Child>,
     pub log: PathBuf,
+    /// Environment variables the process gets.
+    pub envs: Vec<(String, String)>,
 }
 
 impl Sluice {
@@ -227,6 +229,7 @@ impl Sluice {
             dir: dir.to_owned(),
             child: None,
             log: dir.join("sluice.log"),
+            envs: Vec::new(),
         }
     }
 
@@ -267,6 +270,7 @@ impl Sluice {
         let child = Command::new(env!("CARGO_BIN_EXE_sluice"))
             .args(args)
             .env("SLUICE_LOG", "info,sluice_postgres=debug")
+            .envs(self.envs.iter().map(|(k, v)| (k.as_str(), v.as_str())))
             .stdout(std::fs::File::create(self.dir.join("stdout.jsonl")).unwrap())
             .stderr(log)
             .spawn()
