@@ -267,6 +267,25 @@ impl<'a> KeyReader<'a> {
         out
     }
 
+    /// A comma-separated list of regular expressions, each matched against the whole
+    /// identifier, case-sensitively (Java's `String.matches`, as Confluent's connectors use).
+    pub fn regex_list_case_sensitive(&mut self, key: &str) -> Vec<Regex> {
+        let mut out = Vec::new();
+        for item in self.list(key) {
+            match Regex::new(&format!("^(?:{item})$")) {
+                Ok(re) => out.push(re),
+                Err(e) => self.issue(
+                    key,
+                    Some(&item),
+                    format!(
+                        "Must be a valid comma-separated list of regular expression patterns: {e}"
+                    ),
+                ),
+            }
+        }
+        out
+    }
+
     /// Checks every key that is set: a declared key Sluice does not implement is refused
     /// unless set to its default; one without a counterpart is noted; an undeclared key is a
     /// warning (Connect ignores it; Sluice says so). Returns `(errors, warnings)`.

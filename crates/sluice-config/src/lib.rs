@@ -7,6 +7,7 @@ pub mod common;
 pub mod def;
 pub mod defs;
 pub mod file;
+pub mod jdbc_source;
 pub mod kafka;
 pub mod keys;
 pub mod postgres;
@@ -51,6 +52,7 @@ impl ConnectorKind {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ClassId {
     Postgres,
+    JdbcSource,
     FileSink,
     S3Sink,
 }
@@ -101,6 +103,16 @@ pub static CLASSES: &[ConnectorClass] = &[
         },
     },
     ConnectorClass {
+        id: ClassId::JdbcSource,
+        class: "io.confluent.connect.jdbc.JdbcSourceConnector",
+        kind: ConnectorKind::Source,
+        // The kafka-connect-jdbc version whose behaviour Sluice matches.
+        version: "10.10.0",
+        def: ConfigDef {
+            keys: defs::jdbc_source::JDBC_SOURCE,
+        },
+    },
+    ConnectorClass {
         id: ClassId::FileSink,
         class: "org.apache.kafka.connect.file.FileStreamSinkConnector",
         kind: ConnectorKind::Sink,
@@ -127,6 +139,7 @@ pub fn find_class(name: &str) -> Option<&'static ConnectorClass> {
 #[derive(Debug, Clone)]
 pub enum ConnectorConfig {
     Postgres(Box<postgres::PostgresConfig>),
+    JdbcSource(Box<jdbc_source::JdbcSourceConfig>),
     FileSink(file::FileSinkConfig),
     S3Sink(Box<s3::S3SinkConfig>),
 }
@@ -197,6 +210,9 @@ impl ConnectorSettings {
         let connector = match class.id {
             ClassId::Postgres => {
                 ConnectorConfig::Postgres(Box::new(postgres::PostgresConfig::read(&mut r)))
+            }
+            ClassId::JdbcSource => {
+                ConnectorConfig::JdbcSource(Box::new(jdbc_source::JdbcSourceConfig::read(&mut r)))
             }
             ClassId::FileSink => ConnectorConfig::FileSink(file::FileSinkConfig::read(&mut r)),
             ClassId::S3Sink => ConnectorConfig::S3Sink(Box::new(s3::S3SinkConfig::read(&mut r))),

@@ -35,6 +35,7 @@ pub const MASK: &str = "********";
 pub fn is_secret_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
     k.ends_with("password")
+        || k == "query.masked"
         || k.ends_with(".secret")
         || k.contains("secret.key")
         || k.ends_with("secret.access.key")

@@ -36,3 +36,5 @@ pub const SNAPSHOT_RUNNING: &str = "sluice_snapshot_running";
 pub const SLOT_RETAINED_WAL_BYTES: &str = "sluice_postgres_slot_retained_wal_bytes";
 /// Gauge: WAL written since the slot's confirmed position (`pg_current_wal_lsn() - confirmed_flush_lsn`).
 pub const SLOT_CONFIRMED_FLUSH_LAG_BYTES: &str = "sluice_postgres_slot_confirmed_flush_lag_bytes";
+/// Counter per table (label `table`: `schema.table`, or `query`): rows the JDBC source read.
+pub const JDBC_ROWS_READ: &str = "sluice_jdbc_source_rows_read_total";

@@ -268,7 +268,8 @@ async fn drive<S: Source>(
             source_ts_ms,
             caught_up,
         } = batch;
-        if !offsets.is_empty() {
+        // Records without offsets (a bulk query's) are made durable on the same schedule.
+        if !offsets.is_empty() || !records.is_empty() {
             let commit = pending.get_or_insert_with(Commit::default);
             merge_offsets(&mut commit.offsets, offsets);
             commit.source_ts_ms = source_ts_ms.or(commit.source_ts_ms);

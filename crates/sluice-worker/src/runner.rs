@@ -15,6 +15,7 @@ use sluice_core::record::{Json, Record, SourceOffset, Written};
 use sluice_core::sink::{Durable, Sink, Tee};
 use sluice_core::tolerance::Tolerance;
 use sluice_core::topics::{LocalTopicSink, LocalTopicSource, LocalTopics, TopicSelection};
+use sluice_jdbc::JdbcSource;
 use sluice_kafka::{
     GroupConsumer, GroupOffsets, KafkaConnection, KafkaOffsetStore, KafkaTopicSink,
     KafkaTopicSource, Role, TopicDefaults,
@@ -180,7 +181,10 @@ impl Watch {
                 Arc::new((**cfg).clone()),
                 state,
             ))),
-            ConnectorConfig::FileSink(_) | ConnectorConfig::S3Sink(_) => None,
+            // A query-based source holds nothing on the server between polls.
+            ConnectorConfig::JdbcSource(_)
+            | ConnectorConfig::FileSink(_)
+            | ConnectorConfig::S3Sink(_) => None,
         }
     }
 
@@ -293,15 +297,15 @@ pub async fn run_task(
     };
     let converters = (common.key_converter, common.value_converter);
     let stdout = ctx.stdout.then_some(converters);
+    let defaults = common.topic_creation.map(|t| TopicDefaults {
+        partitions: t.partitions,
+        replication_factor: t.replication_factor,
+    });
     match &settings.connector {
         ConnectorConfig::Postgres(cfg) => {
             let partition = sluice_postgres::source::source_partition(cfg);
             let stored = ctx.offsets.get(name, &partition).await?;
             let mut source = PostgresSource::start((**cfg).clone(), stored).await?;
-            let defaults = common.topic_creation.map(|t| TopicDefaults {
-                partitions: t.partitions,
-                replication_factor: t.replication_factor,
-            });
             let sink = ctx
                 .topics
                 .sink(Role::Producer, converters.0, converters.1, defaults)?;
@@ -324,6 +328,24 @@ pub async fn run_task(
             let report_nulls = cfg.report_null_values && common.errors.tolerance == Tolerance::All;
             let sink = S3Sink::open(cfg, report_nulls).await?;
             run_sink(name, settings, &ctx, opts, sink, control, stdout).await
+        }
+        ConnectorConfig::JdbcSource(cfg) => {
+            // Every partition's stored offset: one per table, or the query's.
+            let stored = ctx.offsets.list(name).await?;
+            let mut source = JdbcSource::start(name, (**cfg).clone(), stored).await?;
+            let sink = ctx
+                .topics
+                .sink(Role::Producer, converters.0, converters.1, defaults)?;
+            drive(
+                opts,
+                &mut source,
+                sink,
+                None,
+                ctx.offsets.clone(),
+                control,
+                stdout,
+            )
+            .await
         }
         ConnectorConfig::FileSink(cfg) => {
             let sink = FileSink::open(cfg)?;

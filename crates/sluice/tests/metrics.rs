@@ -8,7 +8,9 @@ use common::*;
 
 /// The value of `name` with label connector=`connector`, parsed by prometheus-parse.
 async fn metric(base: &str, name: &str, connector: &str) -> Option<f64> {
-    let text = reqwest::get(format!("{base}/metrics"))
+    let text = http_client()
+        .get(format!("{base}/metrics"))
+        .send()
         .await
         .unwrap()
         .text()

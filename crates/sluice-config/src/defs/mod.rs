@@ -2,22 +2,25 @@
 //! the worker's own properties.
 
 pub mod connect;
+pub mod jdbc_source;
 pub mod postgres;
 pub mod worker;
 
 #[cfg(test)]
 mod tests {
     use super::connect::{COMMON, SINK, SOURCE};
+    use super::jdbc_source::JDBC_SOURCE;
     use super::postgres::POSTGRES;
     use super::worker::WORKER;
     use crate::def::{ConfigKey, Default, KeyType, Valid};
     use crate::s3::KEYS as S3;
     use std::collections::HashSet;
 
-    fn tables() -> [(&'static str, &'static [ConfigKey]); 6] {
+    fn tables() -> [(&'static str, &'static [ConfigKey]); 7] {
         [
             ("S3", S3),
             ("POSTGRES", POSTGRES),
+            ("JDBC_SOURCE", JDBC_SOURCE),
             ("COMMON", COMMON),
             ("SOURCE", SOURCE),
             ("SINK", SINK),
@@ -47,6 +50,10 @@ mod tests {
         assert_unique(
             "POSTGRES+COMMON+SOURCE",
             POSTGRES.iter().chain(COMMON).chain(SOURCE),
+        );
+        assert_unique(
+            "JDBC_SOURCE+COMMON+SOURCE",
+            JDBC_SOURCE.iter().chain(COMMON).chain(SOURCE),
         );
         assert_unique("COMMON+SINK", COMMON.iter().chain(SINK));
         assert_unique("S3+COMMON+SINK", S3.iter().chain(COMMON).chain(SINK));
