@@ -155,7 +155,10 @@ async fn an_invalidated_slot_fails_clearly_and_a_new_snapshot_recovers() {
         .batch_execute("ALTER SYSTEM SET max_slot_wal_keep_size = '32MB'")
         .await
         .unwrap();
-    admin.batch_execute("SELECT pg_reload_conf()").await.unwrap();
+    admin
+        .batch_execute("SELECT pg_reload_conf()")
+        .await
+        .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let mut w = Sluice::new(dir.path());
     let api = Api::new(w.start_worker(&[]));
@@ -208,7 +211,10 @@ async fn an_invalidated_slot_fails_clearly_and_a_new_snapshot_recovers() {
         .batch_execute("ALTER SYSTEM RESET max_slot_wal_keep_size")
         .await
         .unwrap();
-    admin.batch_execute("SELECT pg_reload_conf()").await.unwrap();
+    admin
+        .batch_execute("SELECT pg_reload_conf()")
+        .await
+        .unwrap();
     api.put(&format!("/connectors/{name}/stop"), None).await;
     let (code, body) = api.delete(&format!("/connectors/{name}/offsets")).await;
     assert_eq!(code, StatusCode::OK, "{body}");
