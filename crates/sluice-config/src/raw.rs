@@ -36,6 +36,7 @@ pub fn is_secret_key(key: &str) -> bool {
     let k = key.to_ascii_lowercase();
     k.ends_with("password")
         || k.ends_with(".secret")
+        || k.ends_with(".token")
         || k.contains("secret.key")
         || k.contains("sasl.jaas.config")
 }
@@ -146,6 +147,7 @@ mod tests {
         let dbg = format!("{a:?}");
         assert!(!dbg.contains("hunter2") && dbg.contains(MASK), "{dbg}");
         assert!(is_secret_key("sasl.jaas.config") && is_secret_key("connection.password"));
+        assert!(is_secret_key("aws.session.token") && is_secret_key("rest.auth.bearer.token"));
         assert!(!is_secret_key("database.user"));
     }
 }
