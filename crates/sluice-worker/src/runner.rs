@@ -191,6 +191,16 @@ impl Watch {
         }
     }
 
+    /// WAL the watched slot keeps on the server, once sampled and while the slot exists.
+    pub fn retained_wal_bytes(&self) -> Option<u64> {
+        match self {
+            Watch::Slot(w) => {
+                let h = w.health.lock().unwrap_or_else(|e| e.into_inner());
+                h.exists.then_some(h.retained_wal_bytes)
+            }
+        }
+    }
+
     /// What the status shows of the watched resource.
     pub fn status(&self) -> (&'static str, Json) {
         match self {
@@ -293,6 +303,7 @@ pub async fn run_task(
             let partition = sluice_postgres::source::source_partition(cfg);
             let stored = ctx.offsets.get(name, &partition).await?;
             let mut source = PostgresSource::start((**cfg).clone(), stored).await?;
+            source.report_to(ctx.stats.clone());
             let defaults = common.topic_creation.map(|t| TopicDefaults {
                 partitions: t.partitions,
                 replication_factor: t.replication_factor,
