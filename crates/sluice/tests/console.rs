@@ -568,3 +568,78 @@ async fn console_and_api_answer_401_without_the_configured_credentials() {
     b.close().await;
     s.stop();
 }
+
+/// The console's reads of Kafka topics: record counts from the watermarks, and a tail.
+#[tokio::test(flavor = "multi_thread")]
+async fn console_counts_and_tails_kafka_topics() {
+    let bootstrap = env("SLUICE_TEST_KAFKA");
+    let db = TestDb::pagila("consolekafka").await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Sluice::new(dir.path());
+    let base = s.start_worker(&["--bootstrap-servers", &bootstrap]);
+    let api = Api::new(base.clone());
+    let name = unique("uik");
+    let topic = format!("{name}.public.language");
+    let (code, body) = api
+        .post(
+            "/connectors",
+            Some(db.connector(&name, &[("table.include.list", "public.language")])),
+        )
+        .await;
+    assert_eq!(code, StatusCode::CREATED, "{body}");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (code, body) = api.get("/ui/api/topics").await;
+        assert_eq!(code, StatusCode::OK, "{body}");
+        let count = body["topics"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|t| t["name"] == topic.as_str())
+            .map(|t| t["records"].clone());
+        if count == Some(json!(6)) {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{topic} never counted 6 records: {body}\n{}",
+            s.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    // The tail from the beginning: six records, as local-topic lines.
+    let mut resp = reqwest::get(format!("{base}/ui/api/topics/{topic}/tail?from=beginning"))
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), StatusCode::OK);
+    let mut text = String::new();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while text.matches("event: record").count() < 6 {
+        assert!(Instant::now() < deadline, "tail: {text}");
+        match tokio::time::timeout(Duration::from_secs(5), resp.chunk()).await {
+            Ok(Ok(Some(chunk))) => text.push_str(&String::from_utf8_lossy(&chunk)),
+            Ok(other) => panic!("tail ended: {other:?}\n{text}"),
+            Err(_) => {}
+        }
+    }
+    let ids: Vec<i64> = text
+        .lines()
+        .filter_map(|l| l.strip_prefix("data: "))
+        .filter_map(|d| serde_json::from_str::<Json>(d).ok())
+        .filter(|r| r.get("topic").is_some())
+        .map(|r| key_payload(&r)["language_id"].as_i64().unwrap())
+        .collect();
+    assert_eq!(ids, vec![1, 2, 3, 4, 5, 6]);
+    drop(resp);
+    let missing = tokio::time::timeout(
+        Duration::from_secs(30),
+        api.get("/ui/api/topics/no.such.topic/tail"),
+    )
+    .await
+    .expect("a tail of a missing topic is refused at once");
+    assert_eq!(missing.0, StatusCode::NOT_FOUND, "{}", missing.1);
+    let (code, _) = api.delete(&format!("/connectors/{name}")).await;
+    assert_eq!(code, StatusCode::NO_CONTENT);
+    s.stop();
+    db.drop().await;
+}
