@@ -309,7 +309,7 @@ pub async fn run_task(
                 replication_factor: t.replication_factor,
             });
             let sink = ctx.topics.sink(converters.0, converters.1, defaults)?;
-            drive(
+            let driven = drive(
                 opts,
                 &mut source,
                 sink,
@@ -318,7 +318,14 @@ pub async fn run_task(
                 control,
                 stdout,
             )
-            .await?;
+            .await;
+            // A snapshot cut short by the end of its task is no longer running.
+            ctx.stats
+                .snapshot
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .finish();
+            driven?;
             source.stop().await?;
             Ok(())
         }

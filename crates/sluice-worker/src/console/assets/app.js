@@ -377,7 +377,10 @@ function connectorPage(main, name) {
     const el = $('#snapshot', main);
     el.hidden = !snap || !snap.tables.length;
     if (el.hidden) return;
-    el.innerHTML = `<h2>Snapshot ${snap.running ? '<span class="badge s-RUNNING">running</span>' : '<span class="badge">completed</span>'}</h2>` +
+    const complete = snap.tables.every((t) => t.done);
+    const state = snap.running ? '<span class="badge s-RUNNING">running</span>'
+      : complete ? '<span class="badge">completed</span>' : '<span class="badge s-FAILED">interrupted</span>';
+    el.innerHTML = `<h2>Snapshot ${state}</h2>` +
       snap.tables.map((t) => {
         const max = Math.max(t.rows_estimated || 0, t.rows_scanned, 1);
         const value = t.done ? max : t.rows_scanned;
