@@ -529,6 +529,25 @@ async fn console_and_api_answer_401_without_the_configured_credentials() {
         .await
         .unwrap();
     assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    // The CLI: a token, or basic credentials in the worker's URL.
+    let cli = |worker: &str, token: Option<&str>| {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_sluice"));
+        cmd.args(["connectors", "list", "--json", "--worker", worker]);
+        if let Some(t) = token {
+            cmd.env("SLUICE_WORKER_TOKEN", t);
+        }
+        let out = cmd.output().unwrap();
+        (
+            out.status.success(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (ok, err) = cli(&base, None);
+    assert!(!ok && err.contains("HTTP 401"), "{err}");
+    assert!(cli(&base, Some("t0ken")).0);
+    let with_password = base.replace("http://", "http://admin:pw@");
+    let (ok, err) = cli(&with_password, None);
+    assert!(ok, "{err}");
     s.stop();
 
     // The console asks for the token, then works.
