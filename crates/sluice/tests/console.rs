@@ -384,7 +384,7 @@ async fn console_creates_watches_pauses_and_deletes_a_postgres_connector() {
     assert_eq!(records, json!("600"), "599 snapshot rows and the update");
     b.shot("topics").await;
 
-    // Paused: the state changes, and the slot keeps WAL while writes go on.
+    // Its config edited in the form of its class, the password kept behind its mask.
     b.goto(&format!("{base}/ui/#/connectors/{name}")).await;
     b.wait_js(
         30,
@@ -393,6 +393,28 @@ async fn console_creates_watches_pauses_and_deletes_a_postgres_connector() {
         &s,
     )
     .await;
+    b.click("#actions button[data-action=edit]").await;
+    let shown = b
+        .wait_js(30, "the form filled in", "const h = document.querySelector('#groups [name=\"database.hostname\"]'); return h && h.value && [h.value, document.querySelector('#groups [name=\"database.password\"]').value]", &s)
+        .await;
+    assert_eq!(shown, json!([pg.host, "********"]));
+    b.fill("max.batch.size", "1024").await;
+    b.wait_js(
+        30,
+        "a valid config",
+        "return document.querySelector('#validity').dataset.errors === '0'",
+        &s,
+    )
+    .await;
+    b.shot("edit-config").await;
+    b.click("#submit").await;
+    b.wait_js(60, "the new config, running", "const v = document.querySelector('#config tr[data-key=\"max.batch.size\"] td:last-child'); return v && v.textContent === '1024' && document.querySelector('#task-state .badge.s-RUNNING') !== null", &s)
+        .await;
+    let (_, config) = api.get(&format!("/connectors/{name}/config")).await;
+    assert_eq!(config["max.batch.size"], "1024");
+    assert_eq!(config["database.password"], "********");
+
+    // Paused: the state changes, and the slot keeps WAL while writes go on.
     b.click("#actions button[data-action=pause]").await;
     b.wait_js(30, "the state PAUSED", "return document.querySelector('#connector-state .badge.s-PAUSED') !== null && document.querySelector('#task-state .badge.s-PAUSED') !== null", &s)
         .await;
@@ -423,6 +445,46 @@ async fn console_creates_watches_pauses_and_deletes_a_postgres_connector() {
     b.shot("connector-paused-wal-rising").await;
     assert!(risen.as_f64().unwrap() > start, "{risen} > {start}");
     writer.abort();
+
+    // Resumed, then stopped, and its offsets reset: both ask first.
+    b.click("#actions button[data-action=resume]").await;
+    b.wait_js(
+        30,
+        "the task RUNNING again",
+        "return document.querySelector('#task-state .badge.s-RUNNING') !== null",
+        &s,
+    )
+    .await;
+    b.click("#actions button[data-action=stop]").await;
+    b.wait_js(
+        10,
+        "the confirmation",
+        "return document.querySelector('#confirm').open",
+        &s,
+    )
+    .await;
+    b.click("#confirm-ok").await;
+    b.wait_js(60, "the state STOPPED", "return document.querySelector('#connector-state .badge.s-STOPPED') !== null && !document.querySelector('#actions [data-action=reset]').disabled", &s)
+        .await;
+    b.click("#actions button[data-action=reset]").await;
+    b.wait_js(
+        10,
+        "the confirmation",
+        "return document.querySelector('#confirm').open",
+        &s,
+    )
+    .await;
+    b.click("#confirm-ok").await;
+    b.wait_js(
+        30,
+        "the offsets gone",
+        "return document.querySelector('#offsets').textContent.includes('None stored')",
+        &s,
+    )
+    .await;
+    b.shot("connector-stopped-offsets-reset").await;
+    let (_, offsets) = api.get(&format!("/connectors/{name}/offsets")).await;
+    assert_eq!(offsets, json!({"offsets": []}));
 
     // Deleted, after a confirmation, with what was dropped in the database.
     b.click("#actions button[data-action=delete]").await;
