@@ -611,6 +611,24 @@ async fn console_and_api_answer_401_without_the_configured_credentials() {
     let (ok, err) = cli(&with_password, None);
     assert!(ok, "{err}");
     s.stop();
+    assert!(
+        !s.log_text().contains("without authentication"),
+        "no warning on loopback"
+    );
+
+    // Beyond loopback without credentials: it works, and says how exposed it is.
+    let open_dir = tempfile::tempdir().unwrap();
+    let mut open = Sluice::new(open_dir.path());
+    let open_base = open.start_worker(&["--rest-bind", "0.0.0.0"]);
+    let (code, _) = Api::new(open_base).get("/connectors").await;
+    assert_eq!(code, StatusCode::OK);
+    open.stop();
+    assert!(
+        open.log_text()
+            .contains("listen on 0.0.0.0 without authentication"),
+        "{}",
+        open.log_text()
+    );
 
     // The console asks for the token, then works.
     let token_only = worker("rest.auth.bearer.token=t0ken\n");
