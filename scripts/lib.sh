@@ -10,6 +10,8 @@ SLUICE_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 SLUICE_APT_PACKAGES=(postgresql-15 postgresql-client-15 cmake libcurl4-openssl-dev openssl stunnel4
     build-essential pkg-config libssl-dev python3-venv)
+# The console's browser tests drive Debian's headless Chromium over WebDriver.
+SLUICE_BROWSER_PACKAGES=(chromium chromium-driver)
 SLUICE_TANSU_VERSION=0.6.0
 SLUICE_S3S_VERSION=0.14.1
 SLUICE_PYARROW_VERSION=21.0.0
@@ -21,14 +23,17 @@ sluice_die() { printf '[sluice] error: %s\n' "$*" >&2; exit 1; }
 
 sluice_cache_dir() { printf '%s\n' "${SLUICE_CACHE_DIR:-$HOME/.cache/sluice}"; }
 
-# Installs the Debian packages the build and the tests need, only those missing.
+# Installs Debian packages, only those missing: the ones given, or by default those the
+# build and the tests need.
 ensure_apt_packages() {
+    local wanted=("$@")
+    if ((${#wanted[@]} == 0)); then wanted=("${SLUICE_APT_PACKAGES[@]}"); fi
     if ! command -v dpkg-query >/dev/null 2>&1; then
-        sluice_log "warning: not a Debian-based system; make sure these (or equivalents) are installed: ${SLUICE_APT_PACKAGES[*]}"
+        sluice_log "warning: not a Debian-based system; make sure these (or equivalents) are installed: ${wanted[*]}"
         return 0
     fi
     local pkg missing=()
-    for pkg in "${SLUICE_APT_PACKAGES[@]}"; do
+    for pkg in "${wanted[@]}"; do
         if [[ "$(dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null || true)" != "install ok installed" ]]; then
             missing+=("$pkg")
         fi

@@ -37,6 +37,7 @@ pub fn is_secret_key(key: &str) -> bool {
     k.ends_with("password")
         || k == "query.masked"
         || k.ends_with(".secret")
+        || k.ends_with(".token")
         || k.contains("secret.key")
         || k.ends_with("secret.access.key")
         || k.ends_with("sse.customer.key")
@@ -154,6 +155,7 @@ mod tests {
         assert!(is_secret_key("sasl.jaas.config") && is_secret_key("connection.password"));
         assert!(is_secret_key("aws.secret.access.key") && is_secret_key("s3.sse.customer.key"));
         assert!(!is_secret_key("aws.access.key.id"));
+        assert!(is_secret_key("aws.session.token") && is_secret_key("rest.auth.bearer.token"));
         assert!(!is_secret_key("database.user"));
     }
 }

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use crate::common::TopicCreation;
 use crate::def::ConfigDef;
 use crate::keys::{Delegated, KeyReader};
+use crate::raw::MASK;
 use crate::{ConfigError, ConfigIssue, RawConfig};
 
 /// Connect's internal topic settings (`offset.storage.*`, `config.storage.*`,
@@ -17,6 +18,29 @@ pub struct InternalTopicConfig {
     pub name: String,
     pub partitions: i32,
     pub replication_factor: i32,
+}
+
+/// `rest.auth.*`: HTTP basic credentials and/or a bearer token. Secrets never reach `Debug`.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct RestAuth {
+    /// User name and password.
+    pub basic: Option<(String, String)>,
+    pub bearer: Option<String>,
+}
+
+impl RestAuth {
+    pub fn is_enabled(&self) -> bool {
+        self.basic.is_some() || self.bearer.is_some()
+    }
+}
+
+impl std::fmt::Debug for RestAuth {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RestAuth")
+            .field("basic", &self.basic.as_ref().map(|(user, _)| (user, MASK)))
+            .field("bearer", &self.bearer.as_ref().map(|_| MASK))
+            .finish()
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -30,6 +54,8 @@ pub struct WorkerConfig {
     pub rest_port: Option<u16>,
     pub rest_host: Option<String>,
     pub topic_defaults: TopicCreation,
+    /// Credentials every REST and console request must present; none when empty.
+    pub rest_auth: RestAuth,
     /// Worker-level converter settings: connectors that do not set their own use these.
     pub converter_defaults: BTreeMap<String, String>,
     /// Kafka client settings (security), translated for librdkafka.
@@ -113,6 +139,36 @@ impl WorkerConfig {
                 ),
             }
         }
+        let rest_auth = RestAuth {
+            basic: match (
+                r.opt_string("rest.auth.basic.username"),
+                r.opt_string("rest.auth.basic.password"),
+            ) {
+                (Some(user), Some(password)) => Some((user, password)),
+                (None, None) => None,
+                (user, _) => {
+                    let (set, missing) = if user.is_some() {
+                        ("rest.auth.basic.username", "rest.auth.basic.password")
+                    } else {
+                        ("rest.auth.basic.password", "rest.auth.basic.username")
+                    };
+                    r.issue(
+                        missing,
+                        None,
+                        format!("must be set too when {set} is: basic authentication needs both"),
+                    );
+                    None
+                }
+            },
+            bearer: r.opt_string("rest.auth.bearer.token"),
+        };
+        if user_has_colon(&rest_auth) {
+            r.issue(
+                "rest.auth.basic.username",
+                rest_auth.basic.as_ref().map(|(u, _)| u.as_str()),
+                "must not contain ':' (HTTP basic credentials are user:password)",
+            );
+        }
         let config = WorkerConfig {
             data_dir: PathBuf::from(r.string("data.dir")),
             bootstrap_servers: r.get("bootstrap.servers").map(str::to_owned),
@@ -122,6 +178,7 @@ impl WorkerConfig {
             offset_flush_interval_ms: r.int("offset.flush.interval.ms") as u64,
             rest_port,
             rest_host,
+            rest_auth,
             topic_defaults: TopicCreation {
                 partitions: r.int("topic.creation.default.partitions") as i32,
                 replication_factor: r.int("topic.creation.default.replication.factor") as i32,
@@ -162,6 +219,12 @@ impl Delegated for ClientKeys {
     fn is_delegated(&self, key: &str) -> bool {
         crate::kafka::is_client_key(key)
     }
+}
+
+fn user_has_colon(auth: &RestAuth) -> bool {
+    auth.basic
+        .as_ref()
+        .is_some_and(|(user, _)| user.contains(':'))
 }
 
 #[cfg(test)]
@@ -206,6 +269,27 @@ mod tests {
             "{:?}",
             w.warnings
         );
+        assert!(!w.rest_auth.is_enabled());
+        let w = parse(&[
+            ("rest.auth.basic.username", "admin"),
+            ("rest.auth.basic.password", "s3cret"),
+            ("rest.auth.bearer.token", "t0ken"),
+        ])
+        .unwrap();
+        assert_eq!(
+            w.rest_auth.basic,
+            Some(("admin".to_owned(), "s3cret".to_owned()))
+        );
+        assert_eq!(w.rest_auth.bearer.as_deref(), Some("t0ken"));
+        let shown = format!("{:?}", w.rest_auth);
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("t0ken"),
+            "{shown}"
+        );
+        let err = parse(&[("rest.auth.basic.username", "admin")])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("rest.auth.basic.password"), "{err}");
         let w = parse(&[
             ("security.protocol", "SSL"),
             ("ssl.truststore.type", "PEM"),

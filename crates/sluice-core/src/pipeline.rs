@@ -7,7 +7,7 @@
 use std::collections::BTreeSet;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicI64, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
 
@@ -145,13 +145,82 @@ pub enum TaskControl {
     Stop,
 }
 
-/// What a running task reports to the REST API (counters go to `metrics`).
-#[derive(Debug, Default)]
+/// What a running task reports to the worker (the REST API, the console's charts); the same
+/// figures also go to `metrics`. Kept across task restarts, so the counters only grow.
+#[derive(Debug)]
 pub struct TaskStats {
     /// Topics this connector has written to or read from (Connect's `/connectors/{name}/topics`).
     pub topics: Mutex<BTreeSet<String>>,
     /// The driver is paused: it has made everything durable and polls no more.
     pub paused: AtomicBool,
+    /// Records polled from the source ([`m::EVENTS_SEEN`]).
+    pub events_seen: AtomicU64,
+    /// Records the sink accepted ([`m::RECORDS_WRITTEN`]).
+    pub records_written: AtomicU64,
+    /// [`m::MS_BEHIND_SOURCE`] at the last commit; -1 before the first.
+    pub ms_behind_source: AtomicI64,
+    /// The source's snapshot, table by table, when it takes one.
+    pub snapshot: Mutex<SnapshotProgress>,
+}
+
+impl Default for TaskStats {
+    fn default() -> Self {
+        TaskStats {
+            topics: Mutex::default(),
+            paused: AtomicBool::default(),
+            events_seen: AtomicU64::default(),
+            records_written: AtomicU64::default(),
+            ms_behind_source: AtomicI64::new(-1),
+            snapshot: Mutex::default(),
+        }
+    }
+}
+
+/// A snapshot's progress per table ([`m::SNAPSHOT_ROWS_SCANNED`] and
+/// [`m::SNAPSHOT_ROWS_ESTIMATED`] per table, [`m::SNAPSHOT_RUNNING`]).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub struct SnapshotProgress {
+    pub running: bool,
+    /// In the order they are read.
+    pub tables: Vec<TableProgress>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct TableProgress {
+    pub table: String,
+    pub rows_scanned: u64,
+    /// The planner's estimate, once the table's read began.
+    pub rows_estimated: Option<i64>,
+    pub done: bool,
+}
+
+impl SnapshotProgress {
+    /// A new snapshot of these tables begins.
+    pub fn begin(&mut self, tables: impl IntoIterator<Item = String>) {
+        self.running = true;
+        self.tables = tables
+            .into_iter()
+            .map(|table| TableProgress {
+                table,
+                rows_scanned: 0,
+                rows_estimated: None,
+                done: false,
+            })
+            .collect();
+    }
+
+    /// The table being read: rows so far, the estimate when known, whether it is done.
+    pub fn table(&mut self, table: &str, rows_scanned: u64, estimated: Option<i64>, done: bool) {
+        if let Some(t) = self.tables.iter_mut().find(|t| t.table == table) {
+            t.rows_scanned = rows_scanned;
+            t.rows_estimated = estimated.or(t.rows_estimated);
+            t.done = done;
+        }
+    }
+
+    pub fn finish(&mut self) {
+        self.running = false;
+    }
 }
 
 impl TaskStats {
@@ -259,6 +328,9 @@ async fn drive<S: Source>(
         let batch = source.poll().await.map_err(PipelineError::Source)?;
         if !batch.records.is_empty() {
             metrics::counter!(m::EVENTS_SEEN, &label).increment(batch.records.len() as u64);
+            opts.stats
+                .events_seen
+                .fetch_add(batch.records.len() as u64, Ordering::Relaxed);
             metrics::histogram!(m::BATCH_SIZE, &label).record(batch.records.len() as f64);
         }
         let SourceBatch {
@@ -482,6 +554,7 @@ impl<K: Sink, D: Sink> SinkStage<K, D> {
                     if let Some(ts) = commit.source_ts_ms {
                         let behind = now_ms().saturating_sub(ts).max(0);
                         metrics::gauge!(m::MS_BEHIND_SOURCE, &self.label).set(behind as f64);
+                        self.opts.stats.ms_behind_source.store(behind, Ordering::Relaxed);
                     }
                     // A closed channel means the driver has stopped; nothing is waiting for this.
                     let _ = acks.send(Ack { offsets: commit.offsets, commits });
@@ -593,6 +666,10 @@ impl<K: Sink, D: Sink> SinkStage<K, D> {
             self.tolerate(failure).await?;
         }
         metrics::counter!(m::RECORDS_WRITTEN, &self.label).increment(records.len() as u64);
+        self.opts
+            .stats
+            .records_written
+            .fetch_add(records.len() as u64, Ordering::Relaxed);
         self.opts
             .stats
             .record_topics(records.iter().map(|r| r.topic.as_str()));

@@ -449,6 +449,39 @@ pub fn list_topics(data_dir: &Path) -> Result<Vec<String>, TopicError> {
     Ok(names)
 }
 
+/// The offset the next record of a local topic will get: its record count, as offsets start
+/// at 0 and have no gaps. Only durable records count.
+pub fn end_offset(data_dir: &Path, topic: &str) -> Result<i64, TopicError> {
+    validate_topic_name(topic)?;
+    let dir = data_dir.join("topics").join(topic);
+    let path = dir.join(PARTITION_FILE);
+    let io = |source| TopicError::Io {
+        path: path.clone(),
+        source,
+    };
+    let mut file = File::open(&path).map_err(|source| match source.kind() {
+        io::ErrorKind::NotFound => TopicError::NotFound(topic.to_owned()),
+        _ => io(source),
+    })?;
+    let durable = durable_len(&dir).min(file.metadata().map_err(io)?.len());
+    let Some(last_nl) = rfind_newline(&mut file, durable).map_err(io)? else {
+        return Ok(0);
+    };
+    let start = rfind_newline(&mut file, last_nl)
+        .map_err(io)?
+        .map_or(0, |p| p + 1);
+    let mut line = vec![0; (last_nl - start) as usize];
+    file.seek(SeekFrom::Start(start)).map_err(io)?;
+    file.read_exact(&mut line).map_err(io)?;
+    line_offset(&line)
+        .map(|o| o + 1)
+        .ok_or_else(|| TopicError::Corrupt {
+            path: path.clone(),
+            line: 0,
+            reason: "the last record has no offset".into(),
+        })
+}
+
 /// A source connector's topic sink on local topics: records encoded with the connector's
 /// converters straight into the topic buffers.
 pub struct LocalTopicSink {
@@ -848,10 +881,31 @@ impl TopicReader {
         })
     }
 
+    /// Opens a local topic at the first record whose offset is at least `offset` (at the
+    /// end when there is none).
+    pub fn open_at(data_dir: &Path, topic: &str, offset: i64) -> Result<Self, TopicError> {
+        let mut reader = Self::open(data_dir, topic, true)?;
+        let io = |source| TopicError::Io {
+            path: reader.path.clone(),
+            source,
+        };
+        let len = reader.file.metadata().map_err(io)?.len();
+        let (pos, _) = seek_offset(&mut reader.file, len, offset).map_err(io)?;
+        reader.file.seek(SeekFrom::Start(pos)).map_err(io)?;
+        Ok(reader)
+    }
+
     /// The complete lines appended since the last call (a line still being written waits).
     pub fn read_lines(&mut self) -> Result<Vec<Vec<u8>>, TopicError> {
+        self.read_lines_up_to(u64::MAX)
+    }
+
+    /// As [`Self::read_lines`], reading at most about `max_bytes` of the file per call, so a
+    /// reader of a large topic never holds all of it in memory.
+    pub fn read_lines_up_to(&mut self, max_bytes: u64) -> Result<Vec<Vec<u8>>, TopicError> {
         let mut buf = Vec::new();
-        self.file
+        (&mut self.file)
+            .take(max_bytes)
             .read_to_end(&mut buf)
             .map_err(|source| TopicError::Io {
                 path: self.path.clone(),
@@ -927,6 +981,30 @@ mod tests {
             list_topics(dir.path()).unwrap(),
             vec!["srv.public.t".to_string()]
         );
+    }
+
+    #[test]
+    fn end_offset_counts_durable_records_and_readers_open_at_an_offset() {
+        let dir = tempfile::tempdir().unwrap();
+        let mut topics = LocalTopics::open(dir.path()).unwrap();
+        for i in 0..10 {
+            topics.append(&rec("t", &format!("{{\"n\":{i}}}"))).unwrap();
+        }
+        topics.sync().unwrap();
+        topics.append(&rec("t", "{}")).unwrap();
+        assert_eq!(end_offset(dir.path(), "t").unwrap(), 10);
+        assert!(matches!(
+            end_offset(dir.path(), "missing"),
+            Err(TopicError::NotFound(_))
+        ));
+        let mut reader = TopicReader::open_at(dir.path(), "t", 7).unwrap();
+        let lines = reader.read_lines_up_to(50).unwrap();
+        assert!(lines.len() < 3, "{} lines from 50 bytes", lines.len());
+        let mut all = lines;
+        all.extend(reader.read_lines().unwrap());
+        let offsets: Vec<i64> = all.iter().filter_map(|l| line_offset(l)).collect();
+        // The unsynced record may or may not have reached the file yet.
+        assert_eq!(offsets[..3], [7, 8, 9]);
     }
 
     #[test]

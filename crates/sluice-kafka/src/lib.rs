@@ -1,7 +1,9 @@
 //! Kafka for Sluice: the topic sink of source connectors (idempotent producer, topics created
 //! as Connect creates them), the topic reader of sink connectors (a consumer group per
-//! connector), and Connect's internal topics for offsets, configs and status.
+//! connector), Connect's internal topics for offsets, configs and status, and what the
+//! worker's console reads of topics.
 
+pub mod browse;
 pub mod client;
 pub mod consumer;
 pub mod error;

@@ -17,7 +17,7 @@ use sluice_config::postgres::{PostgresConfig, SnapshotMode};
 use sluice_core::data::Value;
 use sluice_core::error::ConnectorError;
 use sluice_core::metrics as m;
-use sluice_core::pipeline::Source;
+use sluice_core::pipeline::{SnapshotProgress, Source, TaskStats};
 use sluice_core::record::{SourceBatch, SourceOffset};
 use tokio_postgres::Client;
 
@@ -39,6 +39,8 @@ pub struct PostgresSource {
     partition: Json,
     heartbeat: Option<(Heartbeat, tokio::time::Interval)>,
     phase: Phase,
+    /// Where the snapshot's progress per table is reported (the worker's console).
+    stats: Option<Arc<TaskStats>>,
 }
 
 enum Phase {
@@ -61,6 +63,8 @@ struct SnapshotState {
     tx_id: i64,
     started_us: i64,
     rows_in_table: u64,
+    /// The tables were announced to `stats`.
+    announced: bool,
     /// A progress bar for the table being read, when stderr is a terminal.
     bar: Option<indicatif::ProgressBar>,
 }
@@ -154,6 +158,7 @@ impl PostgresSource {
             heartbeat,
             phase: Phase::Finished,
             cfg,
+            stats: None,
         };
         if invalidated && !need_snapshot && source.cfg.snapshot_mode != SnapshotMode::WhenNeeded {
             return Err(PostgresError::SlotInvalidated {
@@ -241,6 +246,7 @@ impl PostgresSource {
             tx_id,
             started_us: now_us(),
             rows_in_table: 0,
+            announced: false,
             bar: None,
         })
     }
@@ -252,10 +258,24 @@ impl PostgresSource {
         }
     }
 
+    /// Reports the snapshot's progress per table to `stats` from now on.
+    pub fn report_to(&mut self, stats: Arc<TaskStats>) {
+        self.stats = Some(stats);
+    }
+
     async fn poll_snapshot(&mut self) -> Result<SourceBatch, PostgresError> {
         let Phase::Snapshot(st) = &mut self.phase else {
             return Ok(SourceBatch::default());
         };
+        let progress = |f: &mut dyn FnMut(&mut SnapshotProgress)| {
+            if let Some(stats) = &self.stats {
+                f(&mut stats.snapshot.lock().unwrap_or_else(|e| e.into_inner()));
+            }
+        };
+        if !st.announced {
+            st.announced = true;
+            progress(&mut |p| p.begin(st.tables.iter().map(|t| t.table.full_name())));
+        }
         let mut records = Vec::new();
         let now = now_us();
         while records.len() < self.cfg.max_batch_size && st.index < st.tables.len() {
@@ -265,6 +285,7 @@ impl PostgresSource {
                 let estimate = estimated_rows(&self.client, table.table.oid).await;
                 metrics::gauge!(m::SNAPSHOT_ROWS_ESTIMATED, &table_label(&self.cfg, &table))
                     .set(estimate as f64);
+                progress(&mut |p| p.table(&table.table.full_name(), 0, Some(estimate), false));
                 tracing::info!(table = %table.table.full_name(), estimated_rows = estimate, "snapshotting table");
                 st.bar = progress_bar(&table.table.full_name(), estimate);
                 let mut copy = match (
@@ -316,6 +337,8 @@ impl PostgresSource {
             if st.rows_in_table % 10_000 == 0 || st.ahead.is_none() {
                 metrics::gauge!(m::SNAPSHOT_ROWS_SCANNED, &table_label(&self.cfg, &table))
                     .set(st.rows_in_table as f64);
+                let (rows, done) = (st.rows_in_table, st.ahead.is_none());
+                progress(&mut |p| p.table(&table.table.full_name(), rows, None, done));
                 if st.rows_in_table % 100_000 == 0 {
                     tracing::info!(table = %table.table.full_name(), rows = st.rows_in_table, "snapshot progress");
                 }
@@ -345,6 +368,7 @@ impl PostgresSource {
                 .map_err(query_error("ending the snapshot transaction"))?;
             tracing::info!("snapshot completed");
             metrics::gauge!(m::SNAPSHOT_RUNNING, "connector" => self.cfg.name.clone()).set(0.0);
+            progress(&mut |p| p.finish());
             self.phase = if cfg_only_snapshot(&self.cfg) {
                 Phase::Finished
             } else {

@@ -17,7 +17,7 @@ use sluice_config::{
     ConfigError, ConfigIssue, ConnectorClass, ConnectorKind, ConnectorSettings, RawConfig,
 };
 use sluice_core::error::{chain, ConnectorError};
-use sluice_core::pipeline::{OffsetBackend, TaskControl, TaskStats};
+use sluice_core::pipeline::{OffsetBackend, SnapshotProgress, TaskControl, TaskStats};
 use sluice_core::record::SourceOffset;
 use tokio::sync::{mpsc, watch, Mutex};
 use tokio::task::JoinHandle;
@@ -111,6 +111,37 @@ impl Task {
 
 fn lock<T>(m: &StdMutex<T>) -> MutexGuard<'_, T> {
     m.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// One connector as the console lists and charts it: read from what the herder already holds,
+/// never waiting on a task.
+#[derive(Debug, Clone)]
+pub struct ConnectorView {
+    pub name: String,
+    pub kind: ConnectorKind,
+    /// `connector.class` in full when Sluice knows it, as configured otherwise.
+    pub class: String,
+    /// The connector's state (`RUNNING`, `PAUSED`, `STOPPED`).
+    pub state: &'static str,
+    /// Its task's, unless the connector is stopped.
+    pub task: Option<TaskView>,
+    pub events_seen: u64,
+    pub records_written: u64,
+    /// Lag behind the source at the last commit (Debezium's `MilliSecondsBehindSource`).
+    pub ms_behind_source: Option<i64>,
+    /// WAL the connector's replication slot keeps, when it has one.
+    pub retained_wal_bytes: Option<u64>,
+    pub warnings: Vec<String>,
+}
+
+#[derive(Debug, Clone)]
+pub struct TaskView {
+    pub state: &'static str,
+    /// Why it failed.
+    pub trace: Option<String>,
+    /// The transient error a RUNNING task is retrying.
+    pub last_error: Option<String>,
+    pub retries: u64,
 }
 
 /// A config's problems and remarks, as validate reports them.
@@ -608,6 +639,37 @@ impl Herder {
         Json::Object(out)
     }
 
+    /// Every connector, as the console shows them.
+    pub fn views(&self) -> Vec<ConnectorView> {
+        let entries: Vec<(String, Arc<Entry>)> = lock(&self.connectors)
+            .iter()
+            .map(|(n, e)| (n.clone(), e.clone()))
+            .collect();
+        entries
+            .into_iter()
+            .map(|(name, entry)| view_of(name, &entry))
+            .collect()
+    }
+
+    /// One connector, as the console shows it.
+    pub fn view(&self, name: &str) -> Result<ConnectorView, HerderError> {
+        let entry = self.entry(name)?;
+        Ok(view_of(name.to_owned(), &entry))
+    }
+
+    /// A connector's snapshot, table by table (empty when it took none since the worker
+    /// started).
+    pub fn snapshot_progress(&self, name: &str) -> Result<SnapshotProgress, HerderError> {
+        let entry = self.entry(name)?;
+        let progress = lock(&entry.stats.snapshot).clone();
+        Ok(progress)
+    }
+
+    /// Where this worker's topics live.
+    pub fn topic_store(&self) -> &TopicStore {
+        &self.topics
+    }
+
     pub fn topics(&self, name: &str) -> Result<Vec<String>, HerderError> {
         let entry = self.entry(name)?;
         let topics = lock(&entry.stats.topics);
@@ -807,6 +869,45 @@ impl Entry {
             task: Mutex::new(Task::default()),
             watch: StdMutex::new(None),
         }
+    }
+}
+
+fn view_of(name: String, entry: &Entry) -> ConnectorView {
+    use std::sync::atomic::Ordering::Relaxed;
+    let (target, kind, class) = {
+        let info = lock(&entry.info);
+        let class = info.raw.get("connector.class").unwrap_or_default();
+        let class = sluice_config::find_class(class).map_or(class, |c| c.class);
+        (info.target, info.kind, class.to_owned())
+    };
+    let task = (target != TargetState::Stopped).then(|| {
+        let status = lock(&entry.status);
+        TaskView {
+            state: status.state.name(),
+            trace: match &status.state {
+                TaskState::Failed(trace) => Some(trace.clone()),
+                _ => None,
+            },
+            last_error: status.last_error.clone(),
+            retries: status.retries,
+        }
+    });
+    let (retained_wal_bytes, warnings) = match lock(&entry.watch).as_ref() {
+        Some(w) => (w.retained_wal_bytes(), w.warnings()),
+        None => (None, Vec::new()),
+    };
+    let lag = entry.stats.ms_behind_source.load(Relaxed);
+    ConnectorView {
+        name,
+        kind,
+        class,
+        state: connector_state(target),
+        task,
+        events_seen: entry.stats.events_seen.load(Relaxed),
+        records_written: entry.stats.records_written.load(Relaxed),
+        ms_behind_source: (lag >= 0).then_some(lag),
+        retained_wal_bytes,
+        warnings,
     }
 }
 

@@ -200,6 +200,16 @@ impl Watch {
         }
     }
 
+    /// WAL the watched slot keeps on the server, once sampled and while the slot exists.
+    pub fn retained_wal_bytes(&self) -> Option<u64> {
+        match self {
+            Watch::Slot(w) => {
+                let h = w.health.lock().unwrap_or_else(|e| e.into_inner());
+                h.exists.then_some(h.retained_wal_bytes)
+            }
+        }
+    }
+
     /// What the status shows of the watched resource.
     pub fn status(&self) -> (&'static str, Json) {
         match self {
@@ -306,10 +316,11 @@ pub async fn run_task(
             let partition = sluice_postgres::source::source_partition(cfg);
             let stored = ctx.offsets.get(name, &partition).await?;
             let mut source = PostgresSource::start((**cfg).clone(), stored).await?;
+            source.report_to(ctx.stats.clone());
             let sink = ctx
                 .topics
                 .sink(Role::Producer, converters.0, converters.1, defaults)?;
-            drive(
+            let driven = drive(
                 opts,
                 &mut source,
                 sink,
@@ -318,7 +329,14 @@ pub async fn run_task(
                 control,
                 stdout,
             )
-            .await?;
+            .await;
+            // A snapshot cut short by the end of its task is no longer running.
+            ctx.stats
+                .snapshot
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .finish();
+            driven?;
             source.stop().await?;
             Ok(())
         }

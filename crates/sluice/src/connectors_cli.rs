@@ -36,6 +36,15 @@ pub struct ConnectorsArgs {
         global = true
     )]
     worker: String,
+    /// The worker's `rest.auth.bearer.token`, when it requires one (basic credentials go in
+    /// the URL: http://user:password@host:8083).
+    #[arg(
+        long,
+        env = "SLUICE_WORKER_TOKEN",
+        global = true,
+        hide_env_values = true
+    )]
+    token: Option<String>,
     /// Print the worker's JSON responses instead of tables (for scripts).
     #[arg(long, global = true)]
     json: bool,
@@ -93,7 +102,7 @@ struct CreateArgs {
 }
 
 pub async fn run(args: ConnectorsArgs) -> Result<()> {
-    let worker = Worker::new(&args.worker)?;
+    let worker = Worker::new(&args.worker, args.token)?;
     let json = args.json;
     let out = match args.command {
         ConnectorsCommand::Create(c) => create(&worker, c, json).await?,
@@ -118,10 +127,11 @@ pub async fn run(args: ConnectorsArgs) -> Result<()> {
 struct Worker {
     base: Url,
     http: reqwest::Client,
+    token: Option<String>,
 }
 
 impl Worker {
-    fn new(url: &str) -> Result<Self> {
+    fn new(url: &str, token: Option<String>) -> Result<Self> {
         let base = Url::parse(url)
             .ok()
             .filter(|u| matches!(u.scheme(), "http" | "https") && !u.cannot_be_a_base())
@@ -132,7 +142,7 @@ impl Worker {
             .timeout(Duration::from_secs(120))
             .build()
             .map_err(|e| anyhow!("cannot set up the HTTP client: {e}"))?;
-        Ok(Worker { base, http })
+        Ok(Worker { base, http, token })
     }
 
     fn url(&self, segments: &[&str]) -> Url {
@@ -164,6 +174,9 @@ impl Worker {
         body: Option<&Value>,
     ) -> Result<(Value, reqwest::header::HeaderMap)> {
         let mut request = self.http.request(method, url);
+        if let Some(token) = &self.token {
+            request = request.bearer_auth(token);
+        }
         if let Some(b) = body {
             request = request.json(b);
         }

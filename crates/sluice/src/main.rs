@@ -316,7 +316,10 @@ async fn run_worker(args: WorkerArgs, files: Option<Vec<PathBuf>>) -> Result<()>
     }
     if let Some(listener) = listener {
         tracing::info!("REST API on http://{worker_id}");
-        let app = sluice_worker::rest::router(herder.clone(), Some(prometheus()?));
+        tracing::info!("console on http://{worker_id}/ui/");
+        let app = sluice_worker::rest::router(herder.clone(), Some(prometheus()?))
+            .merge(sluice_worker::console::router(herder.clone()));
+        let app = sluice_worker::auth::protect(app, config.rest_auth.clone(), addr.ip());
         tokio::spawn(async move {
             if let Err(e) = axum::serve(listener, app).await {
                 tracing::error!("REST API stopped: {e}");

@@ -435,6 +435,12 @@ async fn worker_restart_keeps_connectors_states_and_offsets() {
     // publication Sluice made for it, and says so; the other connector keeps its own.
     let slots = "SELECT count(*) FROM pg_replication_slots WHERE database = current_database()";
     let publications = "SELECT count(*) FROM pg_publication";
+    // The paused connector recreates the slot its clean stop dropped as its task starts,
+    // which on a busy machine can come after the other connector's change.
+    let deadline = std::time::Instant::now() + Duration::from_secs(30);
+    while db.scalar_i64(slots).await < 2 && std::time::Instant::now() < deadline {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert_eq!(db.scalar_i64(slots).await, 2);
     assert_eq!(db.scalar_i64(publications).await, 2);
     let delete = |name: &str| {

@@ -275,7 +275,7 @@ pub static WORKER: &[ConfigKey] = &[
         "Comma-separated names of ConnectRestExtension classes, loaded and called in the order specified.",
     )
     .default("")
-    .unsupported("REST extensions are not implemented"),
+    .unsupported("REST extensions are not implemented; for the basic authentication extension's job use rest.auth.basic.username and rest.auth.basic.password, or rest.auth.bearer.token"),
     ConfigKey::new(
         "admin.listeners",
         List,
@@ -1065,6 +1065,27 @@ pub static WORKER: &[ConfigKey] = &[
     .default("false")
     .unsupported(TLS_SASL),
     // ---- Sluice ----
+    ConfigKey::new(
+        "rest.auth.basic.username",
+        String,
+        Medium,
+        "Sluice",
+        "User name that REST and console requests present with HTTP basic authentication, with rest.auth.basic.password (does the job of Connect's basic-auth REST extension).",
+    ),
+    ConfigKey::new(
+        "rest.auth.basic.password",
+        Password,
+        Medium,
+        "Sluice",
+        "The password of rest.auth.basic.username.",
+    ),
+    ConfigKey::new(
+        "rest.auth.bearer.token",
+        Password,
+        Medium,
+        "Sluice",
+        "Token that REST requests present as Authorization: Bearer <token>; the console asks for it once. With basic credentials also set, either is enough.",
+    ),
     ConfigKey::new(
         "data.dir",
         String,
