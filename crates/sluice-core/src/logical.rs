@@ -339,6 +339,13 @@ fn increment(digits: &mut Vec<u8>) {
 /// (no exponent) whose unscaled value at `scale` fits in an i128. `None` sends the value down
 /// the general path (which also produces the errors).
 pub fn fixed_scale_bytes(text: &str, scale: i32) -> Option<Vec<u8>> {
+    let (bytes, start) = fixed_scale_unscaled(text, scale)?;
+    Some(bytes[start..].to_vec())
+}
+
+/// [`fixed_scale_bytes`] without allocating: the big-endian bytes and where the minimal form
+/// starts in them.
+pub fn fixed_scale_unscaled(text: &str, scale: i32) -> Option<([u8; 16], usize)> {
     let b = text.as_bytes();
     let (negative, digits) = match b.first()? {
         b'-' => (true, &b[1..]),
@@ -377,7 +384,7 @@ pub fn fixed_scale_bytes(text: &str, scale: i32) -> Option<Vec<u8>> {
     {
         start += 1;
     }
-    Some(bytes[start..].to_vec())
+    Some((bytes, start))
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (year 0 = 1 BC).

@@ -11,7 +11,7 @@ use sluice_core::error::ConnectorError;
 use sluice_core::json::Converter;
 use sluice_core::offsets::OffsetStore;
 use sluice_core::pipeline::{self, OffsetBackend, PipelineOptions, Source, TaskControl, TaskStats};
-use sluice_core::record::{Json, Record, SourceOffset, Written};
+use sluice_core::record::{EncodedBatch, Json, Record, SourceOffset, Written};
 use sluice_core::sink::{Durable, Sink, Tee};
 use sluice_core::topics::{LocalTopicSink, LocalTopicSource, LocalTopics, TopicSelection};
 use sluice_kafka::{
@@ -86,6 +86,13 @@ impl Sink for TopicSink {
         match self {
             TopicSink::Local(s) => s.write(records).await,
             TopicSink::Kafka(s) => s.write(records).await,
+        }
+    }
+
+    async fn write_encoded(&mut self, batch: &EncodedBatch) -> Result<Written, ConnectorError> {
+        match self {
+            TopicSink::Local(s) => s.write_encoded(batch).await,
+            TopicSink::Kafka(s) => s.write_encoded(batch).await,
         }
     }
 
@@ -296,6 +303,13 @@ pub async fn run_task(
             let partition = sluice_postgres::source::source_partition(cfg);
             let stored = ctx.offsets.get(name, &partition).await?;
             let mut source = PostgresSource::start((**cfg).clone(), stored).await?;
+            // Nothing between the source and the topic needs Connect values: the snapshot may
+            // write its JSON straight from COPY text.
+            source.encode_json(
+                opts.transforms.is_empty()
+                    && converters.0.writes_json()
+                    && converters.1.writes_json(),
+            );
             let defaults = common.topic_creation.map(|t| TopicDefaults {
                 partitions: t.partitions,
                 replication_factor: t.replication_factor,
