@@ -351,19 +351,30 @@ pub fn fixed_scale_unscaled(text: &str, scale: i32) -> Option<([u8; 16], usize)>
         b'-' => (true, &b[1..]),
         _ => (false, b),
     };
-    let (mut unscaled, mut fraction, mut point) = (0i128, 0i32, false);
+    let (mut fraction, mut point) = (0i32, false);
     if digits.is_empty() || digits.len() > 38 {
         return None;
     }
+    // Up to 18 digits fit a u64, whose arithmetic is cheaper than i128's.
+    let mut small = 0u64;
+    let mut unscaled = 0i128;
+    let short = digits.len() <= 19;
     for &c in digits {
         match c {
             b'0'..=b'9' => {
-                unscaled = unscaled * 10 + i128::from(c - b'0');
+                if short {
+                    small = small * 10 + u64::from(c - b'0');
+                } else {
+                    unscaled = unscaled * 10 + i128::from(c - b'0');
+                }
                 fraction += i32::from(point);
             }
             b'.' if !point => point = true,
             _ => return None,
         }
+    }
+    if short {
+        unscaled = i128::from(small);
     }
     if fraction > scale {
         return None;

@@ -309,7 +309,7 @@ mod tests {
                 base(1043, "varchar"),
                 20,
                 false,
-                vec!["a/b", "\\N", "</script>", "\\x41\\102"],
+                vec!["a/b", "\\N", "</script>\u{7f}", "\\x41\\102"],
             ),
             col(
                 "bp",

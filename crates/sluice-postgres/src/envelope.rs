@@ -12,7 +12,10 @@ use sluice_core::record::{EncodedTopic, Record};
 use crate::catalog::TableInfo;
 use crate::error::PostgresError;
 use crate::snapshot::copy_text;
-use crate::types::{column_schema, decode_text, null_value, write_text_json, ColumnDesc, TextJson};
+use crate::types::{
+    column_schema, decode_text, is_plain_json_text, null_value, write_text_json, ColumnDesc,
+    TextJson,
+};
 
 pub const CONNECTOR: &str = "postgresql";
 pub const SOURCE_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -334,6 +337,12 @@ impl TableEvents {
             };
             match field {
                 None | Some(b"\\N") => out.extend_from_slice(b"null"),
+                // Most text needs neither unescaping, UTF-8 checks nor JSON escapes.
+                Some(field) if c.json == TextJson::String && is_plain_json_text(field) => {
+                    out.push(b'"');
+                    out.extend_from_slice(field);
+                    out.push(b'"');
+                }
                 Some(field) => {
                     let text = copy_text(field, scratch);
                     write_text_json(c.json, &c.desc, &c.schema, &text, &self.types, out).map_err(

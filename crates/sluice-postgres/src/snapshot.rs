@@ -24,10 +24,16 @@ use crate::error::{query_error, PostgresError};
 /// Lines are slices of the received messages: no copy unless a line spans two messages.
 pub struct TableCopy {
     stream: Pin<Box<CopyOutStream>>,
+    lines: Lines,
+    done: bool,
+}
+
+/// COPY messages cut into lines.
+#[derive(Default)]
+struct Lines {
     lines: VecDeque<Bytes>,
     /// The start of a line whose end has not arrived yet.
     partial: Vec<u8>,
-    done: bool,
 }
 
 impl TableCopy {
@@ -50,22 +56,21 @@ impl TableCopy {
         )))?;
         Ok(TableCopy {
             stream: Box::pin(stream),
-            lines: VecDeque::new(),
-            partial: Vec::new(),
+            lines: Lines::default(),
             done: false,
         })
     }
 
     /// The next line, `None` at the end of the table.
     pub async fn next_line(&mut self) -> Result<Option<Bytes>, PostgresError> {
-        while self.lines.is_empty() && !self.done {
+        while self.lines.lines.is_empty() && !self.done {
             // Take every message already received, not just one: fewer wake-ups per row.
             let mut chunk = Some(self.stream.next().await);
             while let Some(next) = chunk {
                 match next {
                     Some(bytes) => {
                         let bytes: Bytes = bytes.map_err(query_error("reading the snapshot"))?;
-                        self.split(bytes);
+                        self.lines.split(bytes);
                     }
                     None => {
                         self.done = true;
@@ -75,15 +80,26 @@ impl TableCopy {
                 chunk = self.stream.next().now_or_never();
             }
         }
-        Ok(self.lines.pop_front())
+        Ok(self.lines.lines.pop_front())
     }
 
     /// The next row, `None` at the end of the table.
     pub async fn next_row(&mut self) -> Result<Option<CopyRow>, PostgresError> {
         Ok(self.next_line().await?.map(|l| CopyRow::parse(&l)))
     }
+}
 
-    fn split(&mut self, bytes: Bytes) {
+impl Lines {
+    fn split(&mut self, mut bytes: Bytes) {
+        // PostgreSQL sends each row in its own message: take it whole, without new references.
+        if self.partial.is_empty()
+            && bytes.last() == Some(&b'\n')
+            && memchr::memchr(b'\n', &bytes) == Some(bytes.len() - 1)
+        {
+            bytes.truncate(bytes.len() - 1);
+            self.lines.push_back(bytes);
+            return;
+        }
         let mut start = 0;
         for end in memchr::memchr_iter(b'\n', &bytes) {
             if self.partial.is_empty() {
@@ -111,7 +127,10 @@ pub fn copy_text<'a>(field: &'a [u8], scratch: &'a mut Vec<u8>) -> Cow<'a, str> 
         unescape(field, scratch);
         scratch
     };
-    String::from_utf8_lossy(bytes)
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
+    }
 }
 
 /// One row of COPY text output: its unescaped fields in one string.
@@ -398,6 +417,17 @@ mod tests {
             ]
         );
         assert_eq!(CopyRow::parse(b"").get(0), Some(""));
+    }
+
+    #[test]
+    fn lines_are_cut_from_messages_of_any_shape() {
+        let mut lines = Lines::default();
+        for message in ["1\ta\n", "2\tb\n3\t", "c\n4", "\td\n", "5\te\n"] {
+            lines.split(Bytes::from(message));
+        }
+        let got: Vec<Bytes> = lines.lines.into_iter().collect();
+        assert_eq!(got, ["1\ta", "2\tb", "3\tc", "4\td", "5\te"]);
+        assert!(lines.partial.is_empty());
     }
 
     #[test]
