@@ -762,7 +762,9 @@ def snapshot_report(sn):
               f"| append + fdatasync every second, the same bytes (the limit) | {dw['seconds']:.2f} | {disk_rate:,.0f} | 100 % | – | – | – |",
               f"| sluice, schemas.enable=true | {ws['seconds']:.2f} | {ws['rows_per_s']:,.0f} | {100 * ws['rows_per_s'] / disk_rate:.0f} % | "
               f"{ws['cpu_us_per_row']:.2f} | {ws['bytes'] / wrows:,.0f} | {mb(ws['peak_rss'])} |", "",
-              f"- Without schemas: **{ratio(ns):.2f}×** the COPY rate (target ≥ 0.7×{'' if ratio(ns) >= 0.7 else ', not met'})"
+              f"- Without schemas: **{ratio(ns):.2f}×** the COPY rate (target ≥ 0.7×{'' if ratio(ns) >= 0.7 else ', not met'}; "
+              f"{c['seconds_before'] / ns['seconds']:.2f}× against the COPY timed before the runs, "
+              f"{c['seconds_after'] / ns['seconds']:.2f}× against the one after: the machine is shared and noisy)"
               + (f"; before this change {ratio(base):.2f}× at {base['cpu_us_per_row']:.2f} µs of CPU per row." if base else "."),
               f"- With schemas: the same {ws['bytes'] / 1e6:,.0f} MB appended in 1 MiB writes with an fdatasync every second "
               f"take {dw['seconds']:.2f} s on this disk ({dw['mb_per_s']:,.0f} MB/s, {disk_rate:,.0f} rows/s); the snapshot runs at "
