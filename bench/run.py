@@ -746,6 +746,8 @@ def snapshot_report(sn):
              "offset of the last record is committed (everything fsynced). The limit is PostgreSQL handing out the "
              "same rows: `psql \\copy (SELECT * FROM s) TO /dev/null`, timed before and after the Sluice runs "
              f"({c['seconds_before']:.2f} s and {c['seconds_after']:.2f} s; the mean is used).", "",
+             "The records are byte for byte those of the Connect-value path (`copy_json`'s unit tests for every type "
+             "and mode; `bench/snapshot_bytes.py` end to end on the golden table).", "",
              "| reader | seconds | rows/s | vs COPY | Sluice CPU µs/row | bytes/row written | peak RSS |",
              "|---|---|---|---|---|---|---|",
              f"| `\\copy … TO /dev/null` (the limit) | {c['seconds']:.2f} | {c['rows_per_s']:,.0f} | 100 % | – | – | – |",
