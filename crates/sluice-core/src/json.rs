@@ -52,6 +52,23 @@ impl JsonConverter {
         }
     }
 
+    /// Wraps a payload already written as JSON (`write_value`'s bytes for `schema`) as
+    /// `serialize_into` would have written the data itself.
+    pub fn write_payload(&self, out: &mut Vec<u8>, schema: Option<&Schema>, payload: &[u8]) {
+        if self.schemas_enable {
+            out.extend_from_slice(b"{\"schema\":");
+            match schema {
+                Some(schema) => out.extend_from_slice(schema_json(schema).as_bytes()),
+                None => out.extend_from_slice(b"null"),
+            }
+            out.extend_from_slice(b",\"payload\":");
+            out.extend_from_slice(payload);
+            out.push(b'}');
+        } else {
+            out.extend_from_slice(payload);
+        }
+    }
+
     /// Connect's `toConnectData`: `None` bytes are a null (tombstone). With schemas enabled
     /// the JSON must be exactly `{"schema":…,"payload":…}`.
     pub fn deserialize(&self, bytes: Option<&[u8]>) -> Result<Option<Data>, ConvertError> {
@@ -161,6 +178,14 @@ impl Converter {
     /// Whether what this converter writes is JSON text (local topics embed it as is).
     pub fn writes_json(&self) -> bool {
         matches!(self, Converter::Json(_))
+    }
+
+    /// The JSON converter, when this is one.
+    pub fn as_json(&self) -> Option<JsonConverter> {
+        match self {
+            Converter::Json(j) => Some(*j),
+            _ => None,
+        }
     }
 }
 

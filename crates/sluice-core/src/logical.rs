@@ -339,24 +339,42 @@ fn increment(digits: &mut Vec<u8>) {
 /// (no exponent) whose unscaled value at `scale` fits in an i128. `None` sends the value down
 /// the general path (which also produces the errors).
 pub fn fixed_scale_bytes(text: &str, scale: i32) -> Option<Vec<u8>> {
+    let (bytes, start) = fixed_scale_unscaled(text, scale)?;
+    Some(bytes[start..].to_vec())
+}
+
+/// [`fixed_scale_bytes`] without allocating: the big-endian bytes and where the minimal form
+/// starts in them.
+pub fn fixed_scale_unscaled(text: &str, scale: i32) -> Option<([u8; 16], usize)> {
     let b = text.as_bytes();
     let (negative, digits) = match b.first()? {
         b'-' => (true, &b[1..]),
         _ => (false, b),
     };
-    let (mut unscaled, mut fraction, mut point) = (0i128, 0i32, false);
+    let (mut fraction, mut point) = (0i32, false);
     if digits.is_empty() || digits.len() > 38 {
         return None;
     }
+    // Up to 18 digits fit a u64, whose arithmetic is cheaper than i128's.
+    let mut small = 0u64;
+    let mut unscaled = 0i128;
+    let short = digits.len() <= 19;
     for &c in digits {
         match c {
             b'0'..=b'9' => {
-                unscaled = unscaled * 10 + i128::from(c - b'0');
+                if short {
+                    small = small * 10 + u64::from(c - b'0');
+                } else {
+                    unscaled = unscaled * 10 + i128::from(c - b'0');
+                }
                 fraction += i32::from(point);
             }
             b'.' if !point => point = true,
             _ => return None,
         }
+    }
+    if short {
+        unscaled = i128::from(small);
     }
     if fraction > scale {
         return None;
@@ -377,7 +395,7 @@ pub fn fixed_scale_bytes(text: &str, scale: i32) -> Option<Vec<u8>> {
     {
         start += 1;
     }
-    Some(bytes[start..].to_vec())
+    Some((bytes, start))
 }
 
 /// Days since 1970-01-01 of a proleptic Gregorian date (year 0 = 1 BC).

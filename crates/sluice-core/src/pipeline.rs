@@ -18,7 +18,8 @@ use crate::error::{ConnectorError, ErrorKind};
 use crate::metrics as m;
 use crate::offsets::OffsetStore;
 use crate::record::{
-    durable_positions, merge_offsets, Json, Record, SourceBatch, SourceOffset, Unconverted,
+    durable_positions, merge_offsets, EncodedBatch, Json, Record, SourceBatch, SourceOffset,
+    Unconverted,
 };
 use crate::sink::Sink;
 use crate::tolerance::{
@@ -326,12 +327,13 @@ async fn drive<S: Source>(
         // Never cancelled: a poll that had taken records from the source would lose them.
         // Sources return within a bounded time instead, so control changes are seen promptly.
         let batch = source.poll().await.map_err(PipelineError::Source)?;
-        if !batch.records.is_empty() {
-            metrics::counter!(m::EVENTS_SEEN, &label).increment(batch.records.len() as u64);
+        let seen = batch.records.len() + batch.encoded.len();
+        if seen > 0 {
+            metrics::counter!(m::EVENTS_SEEN, &label).increment(seen as u64);
             opts.stats
                 .events_seen
-                .fetch_add(batch.records.len() as u64, Ordering::Relaxed);
-            metrics::histogram!(m::BATCH_SIZE, &label).record(batch.records.len() as f64);
+                .fetch_add(seen as u64, Ordering::Relaxed);
+            metrics::histogram!(m::BATCH_SIZE, &label).record(seen as f64);
         }
         let SourceBatch {
             records,
@@ -339,6 +341,7 @@ async fn drive<S: Source>(
             offsets,
             source_ts_ms,
             caught_up,
+            encoded,
         } = batch;
         // Records without offsets (a bulk query's) are made durable on the same schedule.
         if !offsets.is_empty() || !records.is_empty() {
@@ -352,12 +355,14 @@ async fn drive<S: Source>(
         if commit.is_some() {
             last_commit = Instant::now();
         }
-        if !records.is_empty() || !unconverted.is_empty() || commit.is_some() {
+        if !records.is_empty() || !unconverted.is_empty() || !encoded.is_empty() || commit.is_some()
+        {
             stage
                 .send(
                     ToSink {
                         records,
                         unconverted,
+                        encoded,
                     },
                     commit,
                 )
@@ -385,6 +390,8 @@ impl Commit {
 struct ToSink {
     records: Vec<Record>,
     unconverted: Vec<Unconverted>,
+    /// Handed over whole, one buffer for the batch.
+    encoded: EncodedBatch,
 }
 
 /// What the sink stage made durable: the offsets, and how many commits they cover.
@@ -624,11 +631,22 @@ impl<K: Sink, D: Sink> SinkStage<K, D> {
             };
             self.tolerate(failure).await?;
         }
+        let mut encoded = msg.encoded;
+        let mut records = msg.records;
+        if !encoded.is_empty() && !self.opts.transforms.is_empty() {
+            // Transforms need Connect data: read the payloads back as a consumer would.
+            let read = encoded
+                .to_records()
+                .map_err(|e| PipelineError::Sink(ConnectorError::permanent(e)))?;
+            records.extend(read);
+            encoded = EncodedBatch::default();
+        }
+        self.write_encoded(&encoded).await?;
         let records = if self.opts.transforms.is_empty() {
-            msg.records
+            records
         } else {
-            let mut out = Vec::with_capacity(msg.records.len());
-            for r in msg.records {
+            let mut out = Vec::with_capacity(records.len());
+            for r in records {
                 let at = Coordinates::of(&r);
                 match self.opts.transforms.apply(r) {
                     Ok(Some(r)) => out.push(r),
@@ -673,6 +691,38 @@ impl<K: Sink, D: Sink> SinkStage<K, D> {
         self.opts
             .stats
             .record_topics(records.iter().map(|r| r.topic.as_str()));
+        Ok(())
+    }
+
+    /// Writes a batch the source encoded itself (no transforms: it goes to the sink as it is).
+    async fn write_encoded(&mut self, encoded: &EncodedBatch) -> Result<(), PipelineError> {
+        if encoded.is_empty() {
+            return Ok(());
+        }
+        let written = self
+            .sink
+            .write_encoded(encoded)
+            .await
+            .map_err(PipelineError::Sink)?;
+        if !written.rejected.is_empty() {
+            let records = encoded
+                .to_records()
+                .map_err(|e| PipelineError::Sink(ConnectorError::permanent(e)))?;
+            for (i, error) in written.rejected {
+                let failure = RecordFailure {
+                    at: Coordinates::of(&records[i]),
+                    stage: Stage::TaskPut,
+                    class: self.opts.sink_class.clone(),
+                    exception: CONNECT_EXCEPTION,
+                    message: crate::error::chain(error.as_ref()),
+                };
+                self.tolerate(failure).await?;
+            }
+        }
+        metrics::counter!(m::RECORDS_WRITTEN, &self.label).increment(encoded.len() as u64);
+        self.opts
+            .stats
+            .record_topics(encoded.topics.iter().map(|t| t.topic.as_str()));
         Ok(())
     }
 

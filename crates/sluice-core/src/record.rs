@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 pub use serde_json::Value as Json;
 
-use crate::data::Data;
+use crate::data::{Data, Schema};
 use crate::error::BoxError;
 
 /// A Kafka header. Values are bytes, `None` is a null header value.
@@ -158,11 +158,99 @@ pub struct SourceBatch {
     /// The source returned because nothing more was waiting: a good moment to make
     /// everything durable (under a backlog, the driver flushes by interval instead).
     pub caught_up: bool,
+    /// Records the source wrote as JSON payloads itself; they follow `records`.
+    pub encoded: EncodedBatch,
 }
 
 impl SourceBatch {
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty() && self.unconverted.is_empty() && self.offsets.is_empty()
+        self.records.is_empty()
+            && self.unconverted.is_empty()
+            && self.offsets.is_empty()
+            && self.encoded.is_empty()
+    }
+}
+
+/// Records a source already wrote as the JSON converter's payloads (the snapshot's fast path:
+/// COPY text straight into JSON, no Connect values in between). Every payload is exactly what
+/// `json::write_value` writes for the record's schema and value; the topic sink's converter
+/// adds the `{"schema":…,"payload":…}` wrapping when `schemas.enable` asks for it. A source
+/// emits these only when the worker told it the records go to a topic through JSON converters
+/// with no transforms on the way, so nothing needs the values.
+#[derive(Debug, Default)]
+pub struct EncodedBatch {
+    /// Every payload of the batch, back to back: one buffer handed over whole.
+    pub buf: Vec<u8>,
+    pub topics: Vec<EncodedTopic>,
+    pub records: Vec<EncodedRecord>,
+}
+
+/// A topic of an encoded batch, with the schemas of its records' keys and values.
+#[derive(Debug, Clone)]
+pub struct EncodedTopic {
+    pub topic: String,
+    pub key_schema: Option<Arc<Schema>>,
+    pub value_schema: Option<Arc<Schema>>,
+}
+
+/// One record of an encoded batch: byte ranges of `EncodedBatch::buf`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct EncodedRecord {
+    /// Index into `EncodedBatch::topics`.
+    pub topic: u32,
+    /// `None` is a null key.
+    pub key: Option<(usize, usize)>,
+    /// `None` is a tombstone.
+    pub value: Option<(usize, usize)>,
+    pub timestamp_ms: i64,
+}
+
+impl EncodedBatch {
+    pub fn is_empty(&self) -> bool {
+        self.records.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.records.len()
+    }
+
+    /// The key payload of a record.
+    pub fn key(&self, r: &EncodedRecord) -> Option<&[u8]> {
+        r.key.map(|(s, e)| &self.buf[s..e])
+    }
+
+    /// The value payload of a record.
+    pub fn value(&self, r: &EncodedRecord) -> Option<&[u8]> {
+        r.value.map(|(s, e)| &self.buf[s..e])
+    }
+
+    /// The batch as Connect records, read back as a consumer of the topic would read them
+    /// through the JSON converter (for a sink that has no way to take the payloads as they are).
+    pub fn to_records(&self) -> Result<Vec<Record>, crate::json::ConvertError> {
+        let read = |schema: &Option<Arc<Schema>>, bytes: Option<&[u8]>| {
+            let Some(bytes) = bytes else {
+                return Ok(None);
+            };
+            let json: serde_json::Value = serde_json::from_slice(bytes)
+                .map_err(|e| crate::json::ConvertError(e.to_string()))?;
+            let value = crate::json::to_connect(schema.as_deref(), &json)?;
+            Ok(Some(Data {
+                schema: schema.clone(),
+                value,
+            }))
+        };
+        self.records
+            .iter()
+            .map(|r| {
+                let t = &self.topics[r.topic as usize];
+                Ok(Record::new(
+                    t.topic.clone(),
+                    read(&t.key_schema, self.key(r))?,
+                    read(&t.value_schema, self.value(r))?,
+                    r.timestamp_ms,
+                ))
+            })
+            .collect()
     }
 }
 

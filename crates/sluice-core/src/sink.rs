@@ -13,8 +13,8 @@ use std::pin::Pin;
 
 use crate::error::{BoxError, ConnectorError};
 use crate::json::Converter;
-use crate::record::{ProducerRecord, Record, SourceOffset, Written};
-use crate::topics::encode_line;
+use crate::record::{EncodedBatch, ProducerRecord, Record, SourceOffset, Written};
+use crate::topics::{encode_line, encoded_line};
 
 /// Resolves once the records written before it was made are durable (`Sink::start_flush`).
 pub type Durable = Pin<Box<dyn Future<Output = Result<(), ConnectorError>> + Send>>;
@@ -24,6 +24,18 @@ pub trait Sink: Send {
         &mut self,
         records: &[Record],
     ) -> impl Future<Output = Result<Written, ConnectorError>> + Send;
+
+    /// Writes records a source encoded as JSON payloads itself. Topic sinks take the payloads
+    /// as they are; any other sink gets the records a consumer of the topic would read.
+    fn write_encoded(
+        &mut self,
+        batch: &EncodedBatch,
+    ) -> impl Future<Output = Result<Written, ConnectorError>> + Send {
+        async move {
+            let records = batch.to_records().map_err(ConnectorError::permanent)?;
+            self.write(&records).await
+        }
+    }
 
     /// Returns once every record written so far is durable (fsynced, acknowledged by all
     /// in-sync replicas, uploaded, committed).
@@ -106,6 +118,35 @@ impl<S: Sink> Sink for Tee<S> {
         }
         let mut out = std::io::stdout().lock();
         // A closed stdout (e.g. `| head`) must not stop the pipeline.
+        let _ = out.write_all(&self.line).and_then(|_| out.flush());
+        Ok(written)
+    }
+
+    async fn write_encoded(&mut self, batch: &EncodedBatch) -> Result<Written, ConnectorError> {
+        let (Some(key), Some(value)) = (self.key.as_json(), self.value.as_json()) else {
+            return self
+                .write(&batch.to_records().map_err(ConnectorError::permanent)?)
+                .await;
+        };
+        let written = self.inner.write_encoded(batch).await?;
+        self.line.clear();
+        for (i, r) in batch.records.iter().enumerate() {
+            if written.rejected.iter().any(|(j, _)| *j == i) {
+                continue;
+            }
+            let pos = written.positions.get(i);
+            encoded_line(
+                &mut self.line,
+                batch,
+                r,
+                key,
+                value,
+                pos.map_or(-1, |p| p.partition),
+                pos.and_then(|p| p.offset),
+            );
+            self.line.push(b'\n');
+        }
+        let mut out = std::io::stdout().lock();
         let _ = out.write_all(&self.line).and_then(|_| out.flush());
         Ok(written)
     }

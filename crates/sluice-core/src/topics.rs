@@ -20,11 +20,11 @@ use std::time::{Duration, Instant};
 use regex::Regex;
 
 use crate::error::{io_is_transient, ConnectorError};
-use crate::json::{write_str, Converter};
+use crate::json::{write_str, Converter, JsonConverter};
 use crate::pipeline::Source;
 use crate::record::{
-    Consumed, Header, ProducerRecord, Record, RecordPosition, SourceBatch, SourceOffset,
-    Unconverted, Written,
+    Consumed, EncodedBatch, EncodedRecord, Header, ProducerRecord, Record, RecordPosition,
+    SourceBatch, SourceOffset, Unconverted, Written,
 };
 use crate::sink::{Durable, Sink};
 
@@ -158,19 +158,54 @@ impl LocalTopics {
         })
     }
 
-    fn append_with(
+    /// Appends a batch of records the source encoded itself, each one line exactly as
+    /// `append_converted` writes the same record. Runs of one topic share one log lookup.
+    pub fn append_encoded(
         &mut self,
-        topic: &str,
-        encode: impl FnOnce(&mut Vec<u8>, i64),
-    ) -> Result<RecordPosition, TopicError> {
+        batch: &EncodedBatch,
+        key: JsonConverter,
+        value: JsonConverter,
+        positions: &mut Vec<RecordPosition>,
+    ) -> Result<(), TopicError> {
+        let mut records = batch.records.iter().peekable();
+        while let Some(first) = records.peek().copied() {
+            let topic = &batch.topics[first.topic as usize].topic;
+            let log = self.log(topic)?;
+            while let Some(r) = records.next_if(|r| r.topic == first.topic) {
+                let offset = log.next_offset;
+                encoded_line(&mut log.buf, batch, r, key, value, 0, Some(offset));
+                log.buf.push(b'\n');
+                if log.buf.len() >= WRITE_AT {
+                    log.write_out()?;
+                }
+                log.next_offset += 1;
+                log.dirty = true;
+                positions.push(RecordPosition {
+                    partition: 0,
+                    offset: Some(offset),
+                });
+            }
+        }
+        Ok(())
+    }
+
+    fn log(&mut self, topic: &str) -> Result<&mut TopicLog, TopicError> {
         if !self.logs.contains_key(topic) {
             validate_topic_name(topic)?;
             let log = TopicLog::open(&self.dir.join(topic))?;
             self.logs.insert(topic.to_owned(), log);
         }
-        let Some(log) = self.logs.get_mut(topic) else {
-            return Err(TopicError::NotFound(topic.to_owned()));
-        };
+        self.logs
+            .get_mut(topic)
+            .ok_or_else(|| TopicError::NotFound(topic.to_owned()))
+    }
+
+    fn append_with(
+        &mut self,
+        topic: &str,
+        encode: impl FnOnce(&mut Vec<u8>, i64),
+    ) -> Result<RecordPosition, TopicError> {
+        let log = self.log(topic)?;
         let offset = log.next_offset;
         encode(&mut log.buf, offset);
         log.buf.push(b'\n');
@@ -375,6 +410,38 @@ pub fn encode_line(
     );
 }
 
+/// One record of an encoded batch as a local-topic line (without the newline): the same bytes
+/// `append_converted` writes for the record, the payloads wrapped by the converters.
+pub fn encoded_line(
+    out: &mut Vec<u8>,
+    batch: &EncodedBatch,
+    r: &EncodedRecord,
+    key: JsonConverter,
+    value: JsonConverter,
+    partition: i32,
+    offset: Option<i64>,
+) {
+    let topic = &batch.topics[r.topic as usize];
+    let line = Line {
+        topic: &topic.topic,
+        partition,
+        offset,
+        timestamp_ms: r.timestamp_ms,
+        headers: &[],
+    };
+    line.encode(
+        out,
+        |out| match batch.key(r) {
+            Some(p) => key.write_payload(out, topic.key_schema.as_deref(), p),
+            None => out.extend_from_slice(b"null"),
+        },
+        |out| match batch.value(r) {
+            Some(p) => value.write_payload(out, topic.value_schema.as_deref(), p),
+            None => out.extend_from_slice(b"null"),
+        },
+    );
+}
+
 /// The parts of a line around the key and value.
 struct Line<'a> {
     topic: &'a str,
@@ -510,6 +577,21 @@ impl Sink for LocalTopicSink {
             }
             Ok(written)
         })
+    }
+
+    async fn write_encoded(&mut self, batch: &EncodedBatch) -> Result<Written, ConnectorError> {
+        let (Some(key), Some(value)) = (self.key.as_json(), self.value.as_json()) else {
+            return self
+                .write(&batch.to_records().map_err(ConnectorError::permanent)?)
+                .await;
+        };
+        let mut written = Written::default();
+        written.positions.reserve(batch.len());
+        tokio::task::block_in_place(|| {
+            self.topics
+                .append_encoded(batch, key, value, &mut written.positions)
+        })?;
+        Ok(written)
     }
 
     async fn flush(&mut self) -> Result<(), ConnectorError> {

@@ -13,7 +13,7 @@ use rdkafka::message::{Header, OwnedHeaders};
 use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer};
 use sluice_core::error::ConnectorError;
 use sluice_core::json::Converter;
-use sluice_core::record::{ProducerRecord, Record, RecordPosition, Written};
+use sluice_core::record::{EncodedBatch, ProducerRecord, Record, RecordPosition, Written};
 use sluice_core::sink::{convert, Durable, Sink};
 
 use crate::client::{BrokerErrors, KafkaConnection, Role};
@@ -155,30 +155,48 @@ impl KafkaTopicSink {
     }
 
     async fn produce(&mut self, r: &ProducerRecord) -> Result<(), ConnectorError> {
-        self.topics.ensure(&r.topic, self.defaults).await?;
-        let mut headers = OwnedHeaders::new_with_capacity(r.headers.len());
-        for h in &r.headers {
+        self.produce_parts(
+            &r.topic,
+            r.key.as_deref(),
+            r.value.as_deref(),
+            r.timestamp_ms,
+            &r.headers,
+        )
+        .await
+    }
+
+    async fn produce_parts(
+        &mut self,
+        topic_name: &str,
+        key: Option<&[u8]>,
+        value: Option<&[u8]>,
+        timestamp_ms: i64,
+        record_headers: &[sluice_core::record::Header],
+    ) -> Result<(), ConnectorError> {
+        self.topics.ensure(topic_name, self.defaults).await?;
+        let mut headers = OwnedHeaders::new_with_capacity(record_headers.len());
+        for h in record_headers {
             headers = headers.insert(Header {
                 key: &h.key,
                 value: h.value.as_deref(),
             });
         }
-        let topic = self.conn.name(&r.topic);
+        let topic = self.conn.name(topic_name);
         let mut record: FutureRecord<'_, [u8], [u8]> = FutureRecord::to(&topic)
-            .timestamp(r.timestamp_ms)
+            .timestamp(timestamp_ms)
             .headers(headers);
-        if let Some(k) = &r.key {
-            record = record.key(k.as_slice());
+        if let Some(k) = key {
+            record = record.key(k);
         }
-        if let Some(v) = &r.value {
-            record = record.payload(v.as_slice());
+        if let Some(v) = value {
+            record = record.payload(v);
         }
         // A full local queue means librdkafka is behind: wait for what is in flight.
         let mut pending = record;
         loop {
             match self.producer.send_result(pending) {
                 Ok(delivery) => {
-                    self.in_flight.push((r.topic.clone(), delivery));
+                    self.in_flight.push((topic_name.to_owned(), delivery));
                     return Ok(());
                 }
                 Err((KafkaError::MessageProduction(RDKafkaErrorCode::QueueFull), back)) => {
@@ -187,7 +205,7 @@ impl KafkaTopicSink {
                 }
                 Err((e, _)) => {
                     let error = KafkaSinkError::Produce {
-                        topic: r.topic.clone(),
+                        topic: topic_name.to_owned(),
                         bootstrap: self.conn.bootstrap.clone(),
                         reason: e.to_string(),
                     };
@@ -207,6 +225,36 @@ impl Sink for KafkaTopicSink {
                 Err(e) => written.rejected.push((i, e)),
             }
             // Offsets are known only once delivered.
+            written.positions.push(RecordPosition {
+                partition: -1,
+                offset: None,
+            });
+        }
+        Ok(written)
+    }
+
+    async fn write_encoded(&mut self, batch: &EncodedBatch) -> Result<Written, ConnectorError> {
+        let (Some(key_conv), Some(value_conv)) = (self.key.as_json(), self.value.as_json()) else {
+            return self
+                .write(&batch.to_records().map_err(ConnectorError::permanent)?)
+                .await;
+        };
+        let mut written = Written::default();
+        let (mut key, mut value) = (Vec::new(), Vec::new());
+        for r in &batch.records {
+            let t = &batch.topics[r.topic as usize];
+            key.clear();
+            value.clear();
+            let k = batch.key(r).map(|p| {
+                key_conv.write_payload(&mut key, t.key_schema.as_deref(), p);
+                key.as_slice()
+            });
+            let v = batch.value(r).map(|p| {
+                value_conv.write_payload(&mut value, t.value_schema.as_deref(), p);
+                value.as_slice()
+            });
+            self.produce_parts(&t.topic, k, v, r.timestamp_ms, &[])
+                .await?;
             written.positions.push(RecordPosition {
                 partition: -1,
                 offset: None,

@@ -6,11 +6,16 @@ use std::sync::Arc;
 
 use sluice_config::postgres::PostgresConfig;
 use sluice_core::data::{Data, Schema, SchemaType, Value};
-use sluice_core::record::Record;
+use sluice_core::json::write_str;
+use sluice_core::record::{EncodedTopic, Record};
 
 use crate::catalog::TableInfo;
 use crate::error::PostgresError;
-use crate::types::{column_schema, decode_text, null_value, ColumnDesc};
+use crate::snapshot::copy_text;
+use crate::types::{
+    column_schema, decode_text, is_plain_json_text, null_value, write_text_json, ColumnDesc,
+    TextJson,
+};
 
 pub const CONNECTOR: &str = "postgresql";
 pub const SOURCE_VERSION: &str = env!("CARGO_PKG_VERSION");
@@ -96,6 +101,21 @@ impl Default for SharedSchemas {
 struct EventColumn {
     desc: ColumnDesc,
     schema: Arc<Schema>,
+    /// How its COPY text becomes JSON on the snapshot's fast path.
+    json: TextJson,
+    /// `"name":` as the row's JSON writes it, with the comma before every field but the first.
+    prefix: Box<[u8]>,
+}
+
+/// A struct field's name as the JSON converter writes it before the value.
+fn field_prefix(first: bool, name: &str) -> Box<[u8]> {
+    let mut out = Vec::with_capacity(name.len() + 4);
+    if !first {
+        out.push(b',');
+    }
+    write_str(&mut out, name);
+    out.push(b':');
+    out.into_boxed_slice()
 }
 
 const SNAPSHOT_MARKERS: [&str; 7] = [
@@ -127,6 +147,8 @@ pub struct TableEvents {
     columns: Vec<EventColumn>,
     /// Indexes into `columns` of the message key, empty when the table has no key.
     key_fields: Vec<usize>,
+    /// The key fields' `"name":` prefixes, as `EventColumn::prefix`.
+    key_prefixes: Vec<Box<[u8]>>,
     key_schema: Option<Arc<Schema>>,
     envelope_schema: Arc<Schema>,
     /// The source block's strings, shared by every record of the table.
@@ -164,10 +186,23 @@ impl TableEvents {
                 reason,
             };
             match column_schema(&col.desc, &cfg.types).map_err(|e| value(e.to_string()))? {
-                Some(schema) => columns.push(EventColumn {
-                    desc: col.desc.clone(),
-                    schema: Arc::new(schema),
-                }),
+                Some(schema) => {
+                    let json = TextJson::of(&col.desc, &cfg.types);
+                    if json.is_general() {
+                        tracing::debug!(
+                            table = %table.full_name(),
+                            column = %col.desc.name,
+                            r#type = %col.desc.ty.name,
+                            "snapshot JSON through Connect values for this column (no direct text-to-JSON writer)"
+                        );
+                    }
+                    columns.push(EventColumn {
+                        prefix: field_prefix(columns.is_empty(), &col.desc.name),
+                        desc: col.desc.clone(),
+                        schema: Arc::new(schema),
+                        json,
+                    })
+                }
                 None => tracing::warn!(
                     table = %table.full_name(),
                     column = %col.desc.name,
@@ -210,10 +245,16 @@ impl TableEvents {
                 .named(format!("{topic}.Envelope"))
                 .version(2),
         );
+        let key_prefixes = key_fields
+            .iter()
+            .enumerate()
+            .map(|(j, &i)| field_prefix(j == 0, &columns[i].desc.name))
+            .collect();
         Ok(TableEvents {
             topic,
             columns,
             key_fields,
+            key_prefixes,
             key_schema,
             envelope_schema,
             names: SourceNames {
@@ -262,6 +303,88 @@ impl TableEvents {
             values.push(v);
         }
         Ok(Value::Struct(values))
+    }
+
+    /// Writes a COPY text line as the row's JSON payload: the bytes `row` then the JSON
+    /// converter write for it, with no Connect values in between. `spans` gets where each
+    /// column's value lies in `out` (for the key); `scratch` holds unescaped text.
+    pub fn write_copy_row(
+        &self,
+        line: &[u8],
+        out: &mut Vec<u8>,
+        spans: &mut Vec<(usize, usize)>,
+        scratch: &mut Vec<u8>,
+    ) -> Result<(), PostgresError> {
+        spans.clear();
+        out.push(b'{');
+        // Fields as CopyRow::parse splits them: a missing one is NULL, extra ones are ignored.
+        let mut rest = Some(line);
+        for c in &self.columns {
+            out.extend_from_slice(&c.prefix);
+            let start = out.len();
+            let field = match rest {
+                Some(r) => match memchr::memchr(b'\t', r) {
+                    Some(i) => {
+                        rest = Some(&r[i + 1..]);
+                        Some(&r[..i])
+                    }
+                    None => {
+                        rest = None;
+                        Some(r)
+                    }
+                },
+                None => None,
+            };
+            match field {
+                None | Some(b"\\N") => out.extend_from_slice(b"null"),
+                // Most text needs neither unescaping, UTF-8 checks nor JSON escapes.
+                Some(field) if c.json == TextJson::String && is_plain_json_text(field) => {
+                    out.push(b'"');
+                    out.extend_from_slice(field);
+                    out.push(b'"');
+                }
+                Some(field) => {
+                    let text = copy_text(field, scratch);
+                    write_text_json(c.json, &c.desc, &c.schema, &text, &self.types, out).map_err(
+                        |e| PostgresError::Value {
+                            table: self.table.full_name(),
+                            column: c.desc.name.clone(),
+                            reason: e.to_string(),
+                        },
+                    )?;
+                }
+            }
+            spans.push((start, out.len()));
+        }
+        out.push(b'}');
+        Ok(())
+    }
+
+    /// Writes the key payload of the row `write_copy_row` just wrote (its `spans`), copied from
+    /// the row's own bytes; `false` (nothing written) for tables without a key.
+    pub fn write_key_from(&self, out: &mut Vec<u8>, spans: &[(usize, usize)]) -> bool {
+        if self.key_schema.is_none() {
+            return false;
+        }
+        out.push(b'{');
+        for (&i, prefix) in self.key_fields.iter().zip(&self.key_prefixes) {
+            out.extend_from_slice(prefix);
+            match spans.get(i) {
+                Some(&(start, end)) => out.extend_from_within(start..end),
+                None => out.extend_from_slice(b"null"),
+            }
+        }
+        out.push(b'}');
+        true
+    }
+
+    /// The topic and schemas of this table's records, for encoded batches.
+    pub fn encoded_topic(&self) -> EncodedTopic {
+        EncodedTopic {
+            topic: self.topic.clone(),
+            key_schema: self.key_schema.clone(),
+            value_schema: Some(self.envelope_schema.clone()),
+        }
     }
 
     /// The message key of a row, `None` for tables without a key.

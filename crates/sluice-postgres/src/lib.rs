@@ -5,6 +5,7 @@
 //! The slot's flushed position only ever moves to what the sink made durable.
 
 pub mod catalog;
+pub mod copy_json;
 pub mod envelope;
 pub mod error;
 pub mod pgoutput;

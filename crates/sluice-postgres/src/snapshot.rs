@@ -2,6 +2,7 @@
 //! the transaction that imported the slot's exported snapshot, so the snapshot and the stream
 //! that starts at the slot's consistent point neither miss nor repeat a change.
 
+use std::borrow::Cow;
 use std::collections::VecDeque;
 use std::pin::Pin;
 
@@ -19,12 +20,20 @@ use crate::catalog::quote_ident;
 use crate::envelope::{Cell, TableEvents};
 use crate::error::{query_error, PostgresError};
 
-/// Reads the rows of one table, in COPY text format.
+/// Reads the rows of one table, in COPY text format, one line (without its newline) at a time.
+/// Lines are slices of the received messages: no copy unless a line spans two messages.
 pub struct TableCopy {
     stream: Pin<Box<CopyOutStream>>,
-    buf: Vec<u8>,
-    rows: VecDeque<CopyRow>,
+    lines: Lines,
     done: bool,
+}
+
+/// COPY messages cut into lines.
+#[derive(Default)]
+struct Lines {
+    lines: VecDeque<Bytes>,
+    /// The start of a line whose end has not arrived yet.
+    partial: Vec<u8>,
 }
 
 impl TableCopy {
@@ -47,22 +56,21 @@ impl TableCopy {
         )))?;
         Ok(TableCopy {
             stream: Box::pin(stream),
-            buf: Vec::new(),
-            rows: VecDeque::new(),
+            lines: Lines::default(),
             done: false,
         })
     }
 
-    /// The next row, `None` at the end of the table.
-    pub async fn next_row(&mut self) -> Result<Option<CopyRow>, PostgresError> {
-        while self.rows.is_empty() && !self.done {
-            // Take every chunk already received, not just one: fewer wake-ups per row.
+    /// The next line, `None` at the end of the table.
+    pub async fn next_line(&mut self) -> Result<Option<Bytes>, PostgresError> {
+        while self.lines.lines.is_empty() && !self.done {
+            // Take every message already received, not just one: fewer wake-ups per row.
             let mut chunk = Some(self.stream.next().await);
             while let Some(next) = chunk {
                 match next {
                     Some(bytes) => {
                         let bytes: Bytes = bytes.map_err(query_error("reading the snapshot"))?;
-                        self.buf.extend_from_slice(&bytes);
+                        self.lines.split(bytes);
                     }
                     None => {
                         self.done = true;
@@ -71,15 +79,57 @@ impl TableCopy {
                 }
                 chunk = self.stream.next().now_or_never();
             }
-            let mut start = 0;
-            while let Some(i) = self.buf[start..].iter().position(|&b| b == b'\n') {
-                self.rows
-                    .push_back(CopyRow::parse(&self.buf[start..start + i]));
-                start += i + 1;
-            }
-            self.buf.drain(..start);
         }
-        Ok(self.rows.pop_front())
+        Ok(self.lines.lines.pop_front())
+    }
+
+    /// The next row, `None` at the end of the table.
+    pub async fn next_row(&mut self) -> Result<Option<CopyRow>, PostgresError> {
+        Ok(self.next_line().await?.map(|l| CopyRow::parse(&l)))
+    }
+}
+
+impl Lines {
+    fn split(&mut self, mut bytes: Bytes) {
+        // PostgreSQL sends each row in its own message: take it whole, without new references.
+        if self.partial.is_empty()
+            && bytes.last() == Some(&b'\n')
+            && memchr::memchr(b'\n', &bytes) == Some(bytes.len() - 1)
+        {
+            bytes.truncate(bytes.len() - 1);
+            self.lines.push_back(bytes);
+            return;
+        }
+        let mut start = 0;
+        for end in memchr::memchr_iter(b'\n', &bytes) {
+            if self.partial.is_empty() {
+                self.lines.push_back(bytes.slice(start..end));
+            } else {
+                self.partial.extend_from_slice(&bytes[start..end]);
+                self.lines
+                    .push_back(Bytes::from(std::mem::take(&mut self.partial)));
+            }
+            start = end + 1;
+        }
+        if start < bytes.len() {
+            self.partial.extend_from_slice(&bytes[start..]);
+        }
+    }
+}
+
+/// A COPY text field's value: unescaped (into `scratch` when it has escapes), and as a Java
+/// client would decode bytes that are not UTF-8 (a SQL_ASCII database): replaced.
+pub fn copy_text<'a>(field: &'a [u8], scratch: &'a mut Vec<u8>) -> Cow<'a, str> {
+    let bytes: &'a [u8] = if memchr::memchr(b'\\', field).is_none() {
+        field
+    } else {
+        scratch.clear();
+        unescape(field, scratch);
+        scratch
+    };
+    match std::str::from_utf8(bytes) {
+        Ok(text) => Cow::Borrowed(text),
+        Err(_) => String::from_utf8_lossy(bytes),
     }
 }
 
@@ -178,36 +228,33 @@ fn unescape(field: &[u8], out: &mut Vec<u8>) {
     }
 }
 
-/// A table's snapshot rows, built into row structs: read over the snapshot connection, or in
-/// block ranges over several connections at once (`snapshot.max.threads`). Chunks are taken in
-/// block order, so rows come out in the order one sequential read gives.
+/// A table's snapshot as COPY lines: read over the snapshot connection, or in block ranges
+/// over several connections at once (`snapshot.max.threads`). Chunks are taken in block order,
+/// so lines come out in the order one sequential read gives.
 pub enum TableRows {
-    Single(TableCopy, Arc<TableEvents>),
+    Single(TableCopy),
     Chunked(ChunkedRows),
 }
 
 impl TableRows {
-    pub async fn next_row(&mut self) -> Result<Option<Value>, PostgresError> {
+    pub async fn next_line(&mut self) -> Result<Option<Bytes>, PostgresError> {
         match self {
-            TableRows::Single(copy, table) => match copy.next_row().await? {
-                Some(row) => row_from_copy(table, &row).map(Some),
-                None => Ok(None),
-            },
-            TableRows::Chunked(chunks) => chunks.next_row().await,
+            TableRows::Single(copy) => copy.next_line().await,
+            TableRows::Chunked(chunks) => chunks.next_line().await,
         }
     }
 }
 
-/// What a chunk reader sends: built rows, then `Done` (a channel that closes without it means
-/// the reader failed).
+/// What a chunk reader sends: lines, then `Done` (a channel that closes without it means the
+/// reader failed).
 enum Chunk {
-    Rows(Vec<Value>),
+    Lines(Vec<Bytes>),
     Done,
 }
 
 pub struct ChunkedRows {
     chunks: VecDeque<mpsc::Receiver<Result<Chunk, PostgresError>>>,
-    rows: std::vec::IntoIter<Value>,
+    lines: std::vec::IntoIter<Bytes>,
     readers: Vec<JoinHandle<()>>,
 }
 
@@ -219,7 +266,7 @@ impl Drop for ChunkedRows {
     }
 }
 
-/// Rows each chunk reader may build ahead of the one being consumed.
+/// Lines each chunk reader may read ahead of the one being consumed.
 const CHUNK_BATCH: usize = 1024;
 const CHUNK_BATCHES_AHEAD: usize = 4;
 
@@ -251,21 +298,21 @@ impl ChunkedRows {
         }
         ChunkedRows {
             chunks,
-            rows: Vec::new().into_iter(),
+            lines: Vec::new().into_iter(),
             readers,
         }
     }
 
-    async fn next_row(&mut self) -> Result<Option<Value>, PostgresError> {
+    async fn next_line(&mut self) -> Result<Option<Bytes>, PostgresError> {
         loop {
-            if let Some(row) = self.rows.next() {
-                return Ok(Some(row));
+            if let Some(line) = self.lines.next() {
+                return Ok(Some(line));
             }
             let Some(chunk) = self.chunks.front_mut() else {
                 return Ok(None);
             };
             match chunk.recv().await {
-                Some(Ok(Chunk::Rows(rows))) => self.rows = rows.into_iter(),
+                Some(Ok(Chunk::Lines(lines))) => self.lines = lines.into_iter(),
                 Some(Ok(Chunk::Done)) => {
                     self.chunks.pop_front();
                 }
@@ -299,11 +346,11 @@ async fn read_chunk(
             .map_err(query_error("importing the snapshot for a chunk"))?;
         let mut copy = TableCopy::start(&client, &table, Some(&filter)).await?;
         let mut rows = Vec::with_capacity(CHUNK_BATCH);
-        while let Some(row) = copy.next_row().await? {
-            rows.push(row_from_copy(&table, &row)?);
+        while let Some(line) = copy.next_line().await? {
+            rows.push(line);
             if rows.len() == CHUNK_BATCH {
                 let full = std::mem::replace(&mut rows, Vec::with_capacity(CHUNK_BATCH));
-                if tx.send(Ok(Chunk::Rows(full))).await.is_err() {
+                if tx.send(Ok(Chunk::Lines(full))).await.is_err() {
                     return Ok(());
                 }
             }
@@ -312,7 +359,7 @@ async fn read_chunk(
             .batch_execute("COMMIT")
             .await
             .map_err(query_error("ending a chunk's transaction"))?;
-        if !rows.is_empty() && tx.send(Ok(Chunk::Rows(rows))).await.is_err() {
+        if !rows.is_empty() && tx.send(Ok(Chunk::Lines(rows))).await.is_err() {
             return Ok(());
         }
         let _ = tx.send(Ok(Chunk::Done)).await;
@@ -370,6 +417,17 @@ mod tests {
             ]
         );
         assert_eq!(CopyRow::parse(b"").get(0), Some(""));
+    }
+
+    #[test]
+    fn lines_are_cut_from_messages_of_any_shape() {
+        let mut lines = Lines::default();
+        for message in ["1\ta\n", "2\tb\n3\t", "c\n4", "\td\n", "5\te\n"] {
+            lines.split(Bytes::from(message));
+        }
+        let got: Vec<Bytes> = lines.lines.into_iter().collect();
+        assert_eq!(got, ["1\ta", "2\tb", "3\tc", "4\td", "5\te"]);
+        assert!(lines.partial.is_empty());
     }
 
     #[test]

@@ -11,10 +11,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use bytes::Bytes;
 use pgwire_replication::Lsn;
 use serde_json::{json, Value as Json};
 use sluice_config::postgres::{PostgresConfig, SnapshotMode};
-use sluice_core::data::Value;
 use sluice_core::error::ConnectorError;
 use sluice_core::metrics as m;
 use sluice_core::pipeline::{SnapshotProgress, Source, TaskStats};
@@ -22,11 +22,12 @@ use sluice_core::record::{SourceBatch, SourceOffset};
 use tokio_postgres::Client;
 
 use crate::catalog::{self, TableInfo};
+use crate::copy_json::ReadEvents;
 use crate::envelope::{Heartbeat, SharedSchemas, SourcePosition, TableEvents};
 use crate::error::{query_error, PostgresError};
 use crate::publication::ensure_publication;
 use crate::slot::{create_slot, drop_slot, invalidated_message, slot_state};
-use crate::snapshot::{snapshot_marker, ChunkedRows, TableCopy, TableRows};
+use crate::snapshot::{row_from_copy, snapshot_marker, ChunkedRows, CopyRow, TableCopy, TableRows};
 use crate::stream::StreamState;
 
 /// How long an idle poll waits for the stream before returning an empty batch.
@@ -41,7 +42,12 @@ pub struct PostgresSource {
     phase: Phase,
     /// Where the snapshot's progress per table is reported (the worker's console).
     stats: Option<Arc<TaskStats>>,
+    /// Snapshot rows go out as JSON payloads written straight from COPY text.
+    encode_json: bool,
 }
+
+/// A snapshot batch stops at this many payload bytes too, so wide rows keep memory bounded.
+const SNAPSHOT_BATCH_BYTES: usize = 8 << 20;
 
 enum Phase {
     Snapshot(Box<SnapshotState>),
@@ -54,8 +60,10 @@ struct SnapshotState {
     tables: Vec<Arc<TableEvents>>,
     index: usize,
     copy: Option<TableRows>,
-    /// The row read ahead, to know whether the current one is its table's last.
-    ahead: Option<Value>,
+    /// The line read ahead, to know whether the current one is its table's last.
+    ahead: Option<Bytes>,
+    /// Payload bytes of the last encoded batch, to size the next one.
+    last_batch_bytes: usize,
     /// The snapshot transaction's own export, for chunk readers (`snapshot.max.threads` > 1).
     exported: Option<String>,
     first_of_table: bool,
@@ -157,6 +165,7 @@ impl PostgresSource {
             client,
             heartbeat,
             phase: Phase::Finished,
+            encode_json: false,
             cfg,
             stats: None,
         };
@@ -240,6 +249,7 @@ impl PostgresSource {
             index: 0,
             copy: None,
             ahead: None,
+            last_batch_bytes: 0,
             exported,
             first_of_table: true,
             consistent_point,
@@ -249,6 +259,13 @@ impl PostgresSource {
             announced: false,
             bar: None,
         })
+    }
+
+    /// Whether snapshot records may go out as JSON payloads the source writes itself (COPY
+    /// text straight into JSON, the snapshot's fast path): only when they go to a topic
+    /// through JSON converters with no transforms on the way. The records are the same bytes.
+    pub fn encode_json(&mut self, on: bool) {
+        self.encode_json = on;
     }
 
     fn offset(&self, offset: Json) -> SourceOffset {
@@ -278,7 +295,15 @@ impl PostgresSource {
         }
         let mut records = Vec::new();
         let now = now_us();
-        while records.len() < self.cfg.max_batch_size && st.index < st.tables.len() {
+        let max = self.cfg.max_batch_size;
+        let mut encoded = self
+            .encode_json
+            .then(|| ReadEvents::new(now, max, st.last_batch_bytes + st.last_batch_bytes / 8));
+        let full = |records: &Vec<_>, encoded: &Option<ReadEvents>| match encoded {
+            Some(e) => e.len() >= max || e.bytes() >= SNAPSHOT_BATCH_BYTES,
+            None => records.len() >= max,
+        };
+        while !full(&records, &encoded) && st.index < st.tables.len() {
             let table = st.tables[st.index].clone();
             if st.copy.is_none() {
                 // Before the COPY: the connection answers nothing else until it is read out.
@@ -301,12 +326,9 @@ impl PostgresSource {
                             &ranges,
                         ))
                     }
-                    _ => TableRows::Single(
-                        TableCopy::start(&self.client, &table, None).await?,
-                        table.clone(),
-                    ),
+                    _ => TableRows::Single(TableCopy::start(&self.client, &table, None).await?),
                 };
-                st.ahead = copy.next_row().await?;
+                st.ahead = copy.next_line().await?;
                 st.copy = Some(copy);
                 st.first_of_table = true;
                 st.rows_in_table = 0;
@@ -314,12 +336,12 @@ impl PostgresSource {
             let Some(copy) = st.copy.as_mut() else {
                 continue;
             };
-            let Some(after) = st.ahead.take() else {
+            let Some(line) = st.ahead.take() else {
                 st.copy = None;
                 st.index += 1;
                 continue;
             };
-            st.ahead = copy.next_row().await?;
+            st.ahead = copy.next_line().await?;
             let marker = snapshot_marker(
                 st.first_of_table,
                 st.ahead.is_none(),
@@ -350,8 +372,16 @@ impl PostgresSource {
                 lsn: Some(st.consistent_point),
                 tx_id: Some(st.tx_id),
             };
-            records.push(table.change("r", None, Some(after), &pos, now));
+            match &mut encoded {
+                Some(events) => events.push(&table, &line, &pos)?,
+                None => {
+                    let after = row_from_copy(&table, &CopyRow::parse(&line))?;
+                    records.push(table.change("r", None, Some(after), &pos, now));
+                }
+            }
         }
+        let encoded = encoded.map(ReadEvents::finish).unwrap_or_default();
+        st.last_batch_bytes = encoded.buf.len();
         let finished = st.index >= st.tables.len();
         let offset = json!({
             "lsn": st.consistent_point,
@@ -379,6 +409,7 @@ impl PostgresSource {
         }
         Ok(SourceBatch {
             records,
+            encoded,
             offsets: vec![self.offset(offset)],
             caught_up: finished,
             ..SourceBatch::default()

@@ -11,7 +11,7 @@ use sluice_core::error::ConnectorError;
 use sluice_core::json::Converter;
 use sluice_core::offsets::OffsetStore;
 use sluice_core::pipeline::{self, OffsetBackend, PipelineOptions, Source, TaskControl, TaskStats};
-use sluice_core::record::{Json, Record, SourceOffset, Written};
+use sluice_core::record::{EncodedBatch, Json, Record, SourceOffset, Written};
 use sluice_core::sink::{Durable, Sink, Tee};
 use sluice_core::tolerance::Tolerance;
 use sluice_core::topics::{LocalTopicSink, LocalTopicSource, LocalTopics, TopicSelection};
@@ -89,6 +89,13 @@ impl Sink for TopicSink {
         match self {
             TopicSink::Local(s) => s.write(records).await,
             TopicSink::Kafka(s) => s.write(records).await,
+        }
+    }
+
+    async fn write_encoded(&mut self, batch: &EncodedBatch) -> Result<Written, ConnectorError> {
+        match self {
+            TopicSink::Local(s) => s.write_encoded(batch).await,
+            TopicSink::Kafka(s) => s.write_encoded(batch).await,
         }
     }
 
@@ -317,6 +324,13 @@ pub async fn run_task(
             let stored = ctx.offsets.get(name, &partition).await?;
             let mut source = PostgresSource::start((**cfg).clone(), stored).await?;
             source.report_to(ctx.stats.clone());
+            // Nothing between the source and the topic needs Connect values: the snapshot may
+            // write its JSON straight from COPY text.
+            source.encode_json(
+                opts.transforms.is_empty()
+                    && converters.0.writes_json()
+                    && converters.1.writes_json(),
+            );
             let sink = ctx
                 .topics
                 .sink(Role::Producer, converters.0, converters.1, defaults)?;

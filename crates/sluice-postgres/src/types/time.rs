@@ -279,6 +279,65 @@ pub(super) fn zoned_timestamp(text: &str, scale: i32) -> Res<String> {
     }
 }
 
+/// The ZonedTimestamp JSON string of a timestamptz the session printed in UTC
+/// (`YYYY-MM-DD HH:MM:SS[.f]+00`), reformatted without parsing into a date: what
+/// `zoned_timestamp` then the JSON converter write for it. `false` (nothing written) for any
+/// other shape, which the general path handles.
+pub(super) fn write_utc_timestamp(out: &mut Vec<u8>, text: &str, width: i32) -> bool {
+    let b = text.as_bytes();
+    let Some(body) = b.strip_suffix(b"+00") else {
+        return false;
+    };
+    if body.len() < 19 {
+        return false;
+    }
+    let (date_time, fraction) = body.split_at(19);
+    let digits_at = |i: &[usize]| i.iter().all(|&i| date_time[i].is_ascii_digit());
+    if !digits_at(&[0, 1, 2, 3, 5, 6, 8, 9, 11, 12, 14, 15, 17, 18])
+        || date_time[4] != b'-'
+        || date_time[7] != b'-'
+        || date_time[10] != b' '
+        || date_time[13] != b':'
+        || date_time[16] != b':'
+        || &date_time[..4] == b"0000"
+    {
+        return false;
+    }
+    let fraction = match fraction {
+        [] => &[][..],
+        [b'.', digits @ ..]
+            if (1..=9).contains(&digits.len()) && digits.iter().all(u8::is_ascii_digit) =>
+        {
+            digits
+        }
+        _ => return false,
+    };
+    out.push(b'"');
+    out.extend_from_slice(&date_time[..10]);
+    out.push(b'T');
+    out.extend_from_slice(&date_time[11..]);
+    if (1..=9).contains(&width) {
+        // As wide as the column's precision: truncated or padded with zeros.
+        let width = width as usize;
+        out.push(b'.');
+        let kept = fraction.len().min(width);
+        out.extend_from_slice(&fraction[..kept]);
+        out.resize(out.len() + width - kept, b'0');
+    } else {
+        // java.time's shortest form: no trailing zeros, nothing for whole seconds.
+        let len = fraction
+            .iter()
+            .rposition(|&d| d != b'0')
+            .map_or(0, |i| i + 1);
+        if len > 0 {
+            out.push(b'.');
+            out.extend_from_slice(&fraction[..len]);
+        }
+    }
+    out.extend_from_slice(b"Z\"");
+    true
+}
+
 /// `time` text as Debezium's Strings.asDuration reads it: `H:M:S[.f]`, in nanoseconds.
 pub(super) fn parse_time(text: &str) -> Res<i64> {
     let parse = || -> Option<i64> {
