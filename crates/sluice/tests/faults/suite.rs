@@ -373,7 +373,7 @@ impl Writer {
                         continue;
                     }
                     txns += 1;
-                    let big = txns % 150 == 0;
+                    let big = txns.is_multiple_of(150);
                     let n = if big {
                         BIG_TXN
                     } else {
@@ -742,18 +742,15 @@ impl Run<'_> {
         if let Some(rss) = self.process.rss_kb() {
             self.outcome.peak_rss_kb = self.outcome.peak_rss_kb.max(rss);
         }
-        match self.process.task(&self.name).await {
-            Some((state, error)) => {
-                if state == "FAILED" {
-                    let p = format!("task FAILED: {}", error.unwrap_or_default());
-                    if !self.outcome.problems.contains(&p) {
-                        self.outcome.problems.push(p);
-                    }
-                } else if error.is_some() {
-                    self.outcome.error_seen_in_status = true;
+        if let Some((state, error)) = self.process.task(&self.name).await {
+            if state == "FAILED" {
+                let p = format!("task FAILED: {}", error.unwrap_or_default());
+                if !self.outcome.problems.contains(&p) {
+                    self.outcome.problems.push(p);
                 }
+            } else if error.is_some() {
+                self.outcome.error_seen_in_status = true;
             }
-            None => {}
         }
         // The slot may be confirmed only up to what is durable: read the slot first, the
         // offsets (written before the slot is confirmed) second.
@@ -972,9 +969,7 @@ pub async fn run_once(
     .await;
     let target = if kind.needs_kafka() {
         Target::Kafka
-    } else if kind == Kind::DiskFull || servers.bootstrap().is_none() {
-        Target::Local
-    } else if rng.range(0, 1) == 0 {
+    } else if kind == Kind::DiskFull || servers.bootstrap().is_none() || rng.range(0, 1) == 0 {
         Target::Local
     } else {
         Target::Kafka
@@ -1007,9 +1002,21 @@ pub async fn run_once(
     let slot = config["config"]["slot.name"].as_str().unwrap().to_owned();
     let mut args = Vec::new();
     if target == Target::Kafka {
+        // Internal topics of its own: a worker on the shared broker would otherwise start
+        // every earlier run's connectors too.
+        let props = dir.path().join("worker.properties");
+        std::fs::write(
+            &props,
+            format!(
+                "offset.storage.topic=offsets-{name}\nconfig.storage.topic=configs-{name}\nstatus.storage.topic=status-{name}\ngroup.id={name}\n"
+            ),
+        )
+        .unwrap();
         args.extend([
             "--bootstrap-servers".to_owned(),
             servers.bootstrap().unwrap(),
+            "--worker-config".to_owned(),
+            props.display().to_string(),
         ]);
     }
     let worker = kind != Kind::Kill9Run;
