@@ -176,6 +176,8 @@ pub struct Outcome {
     pub peak_rss_kb: u64,
     pub error_seen_in_status: bool,
     pub problems: Vec<String>,
+    /// Why the run does not count (the broker broke on its own).
+    pub voided: Option<String>,
     pub target: &'static str,
 }
 
@@ -203,6 +205,10 @@ impl Servers {
             broker: Some(broker),
             kafka_proxy: Some(proxy),
         }
+    }
+
+    fn broker_panics(&self) -> usize {
+        self.broker.as_ref().map_or(0, Broker::panics)
     }
 
     fn bootstrap(&self) -> Option<String> {
@@ -290,6 +296,15 @@ impl Broker {
 
     pub fn log(&self) -> PathBuf {
         self.dir.path().join("tansu.log")
+    }
+
+    /// Tansu 0.6's SQLite storage now and then panics ("more or less than one row") and then
+    /// fails every request until it is restarted: a broken broker, not a fault of Sluice's.
+    pub fn panics(&self) -> usize {
+        std::fs::read_to_string(self.log())
+            .unwrap_or_default()
+            .matches("panicked at")
+            .count()
     }
 
     pub fn stop(&mut self) {
@@ -675,6 +690,8 @@ struct Run<'a> {
     injected: Vec<Injected>,
     /// While Sluice is killed there is no one to ask.
     down: bool,
+    /// The broker's panics before the run.
+    broker_panics: usize,
 }
 
 impl Run<'_> {
@@ -917,6 +934,9 @@ impl Run<'_> {
             if self.max_seq.get(&k).is_some_and(|&m| m >= seq) {
                 return true;
             }
+            if self.servers.broker_panics() > self.broker_panics {
+                return false;
+            }
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         false
@@ -1046,6 +1066,7 @@ pub async fn run_once(
             consumer: None,
         },
     };
+    let broker_panics = servers.broker_panics();
     let writer = Writer::start(db.pg.clone(), db.name.clone(), Rng::new(rng.next_u64()));
     let mut run = Run {
         kind,
@@ -1073,6 +1094,7 @@ pub async fn run_once(
         },
         injected: Vec::new(),
         down: false,
+        broker_panics,
     };
 
     for wanted in moments {
@@ -1132,6 +1154,13 @@ pub async fn run_once(
                 err.unwrap_or_default()
             ));
         }
+    }
+    if run.servers.broker_panics() > run.broker_panics {
+        run.outcome.voided = Some(format!(
+            "the broker (Tansu) panicked, see {}",
+            run.servers.broker.as_ref().unwrap().log().display()
+        ));
+        run.outcome.problems.clear();
     }
     if !run.outcome.problems.is_empty() {
         run.outcome.problems.push(format!(
@@ -1269,6 +1298,7 @@ pub struct Totals {
     pub targets: HashMap<&'static str, usize>,
     pub error_in_status: usize,
     pub failed_runs: usize,
+    pub voided: usize,
     pub blocked: Option<String>,
 }
 
@@ -1296,18 +1326,18 @@ impl Totals {
 
 pub fn table(totals: &[(Kind, Totals)]) -> String {
     let mut s = String::from(
-        "| fault | runs | faults | changes checked | lost | duplicates | longest recovery | peak RSS during recovery | moments (snapshot/switch/streaming/mid-txn) | target (local/kafka) | runs with error in status | failed runs |\n|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        "| fault | runs | faults | changes checked | lost | duplicates | longest recovery | peak RSS during recovery | moments (snapshot/switch/streaming/mid-txn) | target (local/kafka) | runs with error in status | failed runs | runs voided (broker crashed) |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for (kind, t) in totals {
         if let Some(why) = &t.blocked {
-            let _ = writeln!(s, "| {} | blocked: {why} |||||||||||", kind.name());
+            let _ = writeln!(s, "| {} | blocked: {why} ||||||||||||", kind.name());
             continue;
         }
         let m = |n: &str| t.moments.get(n).copied().unwrap_or(0);
         let g = |n: &str| t.targets.get(n).copied().unwrap_or(0);
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {:.1} s | {} MB | {}/{}/{}/{} | {}/{} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {:.1} s | {} MB | {}/{}/{}/{} | {}/{} | {} | {} | {} |",
             kind.name(),
             t.runs,
             t.faults,
@@ -1324,6 +1354,7 @@ pub fn table(totals: &[(Kind, Totals)]) -> String {
             g("kafka"),
             t.error_in_status,
             t.failed_runs,
+            t.voided,
         );
     }
     s
@@ -1347,6 +1378,17 @@ pub async fn run_plan(plan: &Plan) -> (Vec<(Kind, Totals)>, Vec<String>) {
             }
             eprintln!("[faults] run {run} {} seed {seed}", kind.name());
             match run_once(*kind, seed, plan, &mut servers).await {
+                Ok(Outcome {
+                    voided: Some(why), ..
+                }) => {
+                    eprintln!("[faults]   voided: {why}; restarting the broker");
+                    t.voided += 1;
+                    let broker = servers.broker.as_mut().unwrap();
+                    tokio::task::block_in_place(|| {
+                        broker.stop();
+                        broker.start();
+                    });
+                }
                 Ok(o) => {
                     eprintln!(
                         "[faults]   {} faults at {:?}, {} changes, {} lost, {} duplicates, recovery {:.1} s{}",
