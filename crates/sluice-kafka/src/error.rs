@@ -128,6 +128,10 @@ pub fn transient(e: &KafkaError) -> bool {
                 | C::IllegalGeneration
                 | C::UnknownMemberId
                 | C::AssignmentLost
+                // Kafka's UNKNOWN_SERVER_ERROR: the broker failed on its side (Tansu answers
+                // it to produce requests while it comes back after a restart). The records
+                // are not taken, so a retry can only help; errors.retry.* bound it.
+                | C::Unknown
         ),
         // A client that could not even be created (bad config) will not get better.
         None => !matches!(
@@ -143,5 +147,22 @@ pub fn classify(e: &KafkaError, error: KafkaSinkError) -> ConnectorError {
         ConnectorError::transient(error)
     } else {
         ConnectorError::permanent(error)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Found by the fault suite (broker stopped and started): the offsets producer got the
+    /// broker's unknown server error once it was back, and the task was FAILED for good.
+    #[test]
+    fn a_broker_failing_on_its_side_is_retried() {
+        assert!(transient(&KafkaError::MessageProduction(
+            RDKafkaErrorCode::Unknown
+        )));
+        assert!(!transient(&KafkaError::MessageProduction(
+            RDKafkaErrorCode::TopicAuthorizationFailed
+        )));
     }
 }

@@ -37,6 +37,8 @@ pub enum PostgresError {
     NotPublished { table: String, publication: String },
     #[error("{message}")]
     SlotInvalidated { message: String },
+    #[error("{message}")]
+    SlotDropped { message: String },
     #[error("{context}: {reason}")]
     Query { context: String, reason: String },
     #[error("replication stream of slot {slot:?}: {reason}")]

@@ -337,6 +337,16 @@ pub(crate) fn invalidated_message(cfg: &PostgresConfig) -> String {
     )
 }
 
+/// What happened to a slot dropped under a stored position, and the way back.
+pub(crate) fn dropped_message(cfg: &PostgresConfig, stored_lsn: u64) -> String {
+    format!(
+        "replication slot {} no longer exists (it was dropped outside Sluice), so the changes after the stored position {} are gone. To start again from a new snapshot: stop the connector, reset its offsets (DELETE /connectors/{}/offsets) and resume it; snapshot.mode=when_needed does this by itself",
+        cfg.slot_name,
+        Lsn(stored_lsn),
+        cfg.name
+    )
+}
+
 /// What deleting a connector removes from the database: its slot, and the publication
 /// Sluice created for it (unless another connector uses it). Returns what was dropped.
 pub async fn drop_on_delete(

@@ -26,7 +26,7 @@ use crate::copy_json::ReadEvents;
 use crate::envelope::{Heartbeat, SharedSchemas, SourcePosition, TableEvents};
 use crate::error::{query_error, PostgresError};
 use crate::publication::ensure_publication;
-use crate::slot::{create_slot, drop_slot, invalidated_message, slot_state};
+use crate::slot::{create_slot, drop_slot, dropped_message, invalidated_message, slot_state};
 use crate::snapshot::{row_from_copy, snapshot_marker, ChunkedRows, CopyRow, TableCopy, TableRows};
 use crate::stream::StreamState;
 
@@ -132,10 +132,17 @@ impl PostgresSource {
             .as_ref()
             .and_then(|o| o.get("lsn"))
             .and_then(Json::as_u64);
-        // A stored stream position whose slot is gone (dropped by slot.drop.on.stop or by
-        // hand) cannot be resumed: the changes since are lost to the slot, so read the tables
-        // again rather than silently skip them.
+        // A stored stream position whose slot is gone cannot be resumed: the changes since
+        // are lost to the slot. Dropped by Sluice itself (slot.drop.on.stop) or with
+        // snapshot.mode=when_needed, a new snapshot is what the user asked for; dropped by
+        // someone else, the task fails and says so, rather than skip changes or replace
+        // them with a snapshot unasked.
         let slot_lost = stored_lsn.is_some() && snapshot_done && slot.is_none();
+        if slot_lost && cfg.snapshot_mode == SnapshotMode::Initial && !cfg.slot_drop_on_stop {
+            return Err(PostgresError::SlotDropped {
+                message: dropped_message(&cfg, stored_lsn.unwrap_or_default()),
+            });
+        }
         if slot_lost && cfg.snapshot_mode != SnapshotMode::NoData {
             tracing::warn!(slot = %cfg.slot_name, "the replication slot of the stored offset is gone; taking a new snapshot");
         }

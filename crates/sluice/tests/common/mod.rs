@@ -17,6 +17,7 @@ pub fn env(name: &str) -> String {
     })
 }
 
+#[derive(Clone)]
 pub struct Pg {
     pub host: String,
     pub port: u16,
@@ -300,6 +301,11 @@ impl Sluice {
             self.log_text().contains("streaming changes")
         })
         .await;
+    }
+
+    /// The process id while it runs.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.as_ref().map(Child::id)
     }
 
     /// kill -9.
