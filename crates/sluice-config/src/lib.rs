@@ -7,6 +7,7 @@ pub mod common;
 pub mod def;
 pub mod defs;
 pub mod file;
+pub mod jdbc_sink;
 pub mod jdbc_source;
 pub mod kafka;
 pub mod keys;
@@ -53,6 +54,8 @@ pub enum ClassId {
     Postgres,
     JdbcSource,
     FileSink,
+    ConfluentJdbcSink,
+    DebeziumJdbcSink,
 }
 
 /// A connector class Sluice runs: its Connect class name, kind and declared keys.
@@ -117,6 +120,24 @@ pub static CLASSES: &[ConnectorClass] = &[
         version: env!("CARGO_PKG_VERSION"),
         def: ConfigDef { keys: file::KEYS },
     },
+    ConnectorClass {
+        id: ClassId::ConfluentJdbcSink,
+        class: "io.confluent.connect.jdbc.JdbcSinkConnector",
+        kind: ConnectorKind::Sink,
+        version: "10.10.0",
+        def: ConfigDef {
+            keys: defs::jdbc_sink::CONFLUENT,
+        },
+    },
+    ConnectorClass {
+        id: ClassId::DebeziumJdbcSink,
+        class: "io.debezium.connector.jdbc.JdbcSinkConnector",
+        kind: ConnectorKind::Sink,
+        version: "3.0.0.Final",
+        def: ConfigDef {
+            keys: defs::jdbc_sink::DEBEZIUM,
+        },
+    },
 ];
 
 pub const POSTGRES_CONNECTOR_CLASS: &str = "io.debezium.connector.postgresql.PostgresConnector";
@@ -132,6 +153,7 @@ pub enum ConnectorConfig {
     Postgres(Box<postgres::PostgresConfig>),
     JdbcSource(Box<jdbc_source::JdbcSourceConfig>),
     FileSink(file::FileSinkConfig),
+    JdbcSink(Box<jdbc_sink::JdbcSinkConfig>),
 }
 
 /// A parsed, validated connector config.
@@ -205,6 +227,12 @@ impl ConnectorSettings {
                 ConnectorConfig::JdbcSource(Box::new(jdbc_source::JdbcSourceConfig::read(&mut r)))
             }
             ClassId::FileSink => ConnectorConfig::FileSink(file::FileSinkConfig::read(&mut r)),
+            ClassId::ConfluentJdbcSink => ConnectorConfig::JdbcSink(Box::new(
+                jdbc_sink::JdbcSinkConfig::read(&mut r, jdbc_sink::Flavour::Confluent),
+            )),
+            ClassId::DebeziumJdbcSink => ConnectorConfig::JdbcSink(Box::new(
+                jdbc_sink::JdbcSinkConfig::read(&mut r, jdbc_sink::Flavour::Debezium),
+            )),
         };
         let delegated = common.delegation();
         let (issues, warnings) = r.finish(&delegated);
