@@ -124,7 +124,11 @@ pub async fn connect_with_tls(
                 }
                 Err(e) => {
                     let why = reason(&e);
+                    // A certificate the settings refuse will be refused again.
+                    let tls_refused = *attempt == Attempt::Tls
+                        && (why.contains("certificate") || why.contains("TLS handshake"));
                     let transient = is_transient(&e)
+                        && !tls_refused
                         && e.code().map(|c| c.code()) != Some("28P01")
                         && e.code().map(|c| c.code()) != Some("28000");
                     if i + 1 < tries.len() && next_allowed(tls.mode, *attempt, &why) {

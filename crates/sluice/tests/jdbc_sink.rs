@@ -409,3 +409,83 @@ async fn refused_records_follow_errors_tolerance_with_sqlstate_and_coordinates()
     db.drop().await;
     target.drop().await;
 }
+
+/// The sink's connection honours libpq's `sslmode` from the URL: against a server that takes
+/// only TLS, `verify-full` with the CA writes; `disable` and a CA that did not sign the
+/// server's certificate fail with a clear error (and no password in it).
+#[tokio::test(flavor = "multi_thread")]
+async fn sink_connection_uses_tls_as_libpq_does() {
+    let port = env("SLUICE_TEST_TLS_PG_PORT");
+    let socket = env("SLUICE_TEST_TLS_PG_SOCKET");
+    let certs = std::path::PathBuf::from(env("SLUICE_TEST_TLS_CERTS"));
+    let target_db = unique("jsink_tls");
+    let psql = |db: &str, sql: &str| {
+        let out = std::process::Command::new("psql")
+            .args(["-X", "-qtA", "-v", "ON_ERROR_STOP=1", "-h", &socket, "-p", &port])
+            .args(["-U", "postgres", "-d", db, "-c", sql])
+            .output()
+            .unwrap();
+        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    psql("postgres", &format!("CREATE DATABASE {target_db}"));
+    let db = TestDb::empty("jsink_tls_src").await;
+    db.exec("CREATE TABLE public.t (id int PRIMARY KEY, v text); INSERT INTO public.t VALUES (1, 'one'), (2, 'two')")
+        .await;
+    let name = unique("tls");
+    let sink = |sink_name: &str, params: &str| {
+        json!({"name": sink_name, "config": {
+            "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
+            "topics": format!("{name}.public.t"),
+            "connection.url": format!("jdbc:postgresql://localhost:{port}/{target_db}?{params}"),
+            "connection.user": "sluice_tls",
+            "connection.password": "tlspass",
+            "transforms": "unwrap,route",
+            "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
+            "transforms.route.type": "org.apache.kafka.connect.transforms.RegexRouter",
+            "transforms.route.regex": ".*\\.(.*)",
+            "transforms.route.replacement": "$1",
+            "auto.create": "true",
+            "insert.mode": "upsert",
+            "pk.mode": "record_key",
+        }})
+    };
+    let ca = certs.join("ca.crt").display().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Sluice::new(dir.path());
+    s.start(
+        &[
+            source(&db, &name, "public.t"),
+            sink("tls-ok", &format!("sslmode=verify-full&sslrootcert={ca}")),
+        ],
+        &[],
+    );
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let rows = "SELECT CASE WHEN to_regclass('public.t') IS NULL THEN 0 \
+                ELSE (xpath('//n/text()', query_to_xml('SELECT count(*) AS n FROM public.t', false, false, '')))[1]::text::int END";
+    while psql(&target_db, rows) != "2" {
+        assert!(Instant::now() < deadline, "{}", s.log_text());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    s.stop();
+    for (params, expected) in [
+        ("sslmode=disable".to_string(), "no encryption"),
+        (
+            format!("sslmode=verify-ca&sslrootcert={}", certs.join("other-ca.crt").display()),
+            "other-ca.crt",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Sluice::new(dir.path());
+        let mut src = source(&db, &unique("tlsbad"), "public.t");
+        src["config"]["slot.name"] = json!(format!("slot_{}", unique("b")));
+        s.start(&[src, sink("tls-bad", &params)], &[]);
+        wait_for(60, expected, &s, || s.log_text().contains(expected)).await;
+        let log = s.log_text();
+        assert!(log.contains("connection.url"), "{log}");
+        assert!(!log.contains("tlspass"), "{log}");
+        s.kill();
+    }
+    db.drop().await;
+    psql("postgres", &format!("DROP DATABASE {target_db} WITH (FORCE)"));
+}
