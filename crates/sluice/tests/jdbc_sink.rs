@@ -421,11 +421,24 @@ async fn sink_connection_uses_tls_as_libpq_does() {
     let target_db = unique("jsink_tls");
     let psql = |db: &str, sql: &str| {
         let out = std::process::Command::new("psql")
-            .args(["-X", "-qtA", "-v", "ON_ERROR_STOP=1", "-h", &socket, "-p", &port])
+            .args([
+                "-X",
+                "-qtA",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                &socket,
+                "-p",
+                &port,
+            ])
             .args(["-U", "postgres", "-d", db, "-c", sql])
             .output()
             .unwrap();
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).trim().to_owned()
     };
     psql("postgres", &format!("CREATE DATABASE {target_db}"));
@@ -471,7 +484,10 @@ async fn sink_connection_uses_tls_as_libpq_does() {
     for (params, expected) in [
         ("sslmode=disable".to_string(), "no encryption"),
         (
-            format!("sslmode=verify-ca&sslrootcert={}", certs.join("other-ca.crt").display()),
+            format!(
+                "sslmode=verify-ca&sslrootcert={}",
+                certs.join("other-ca.crt").display()
+            ),
             "other-ca.crt",
         ),
     ] {
@@ -487,5 +503,8 @@ async fn sink_connection_uses_tls_as_libpq_does() {
         s.kill();
     }
     db.drop().await;
-    psql("postgres", &format!("DROP DATABASE {target_db} WITH (FORCE)"));
+    psql(
+        "postgres",
+        &format!("DROP DATABASE {target_db} WITH (FORCE)"),
+    );
 }

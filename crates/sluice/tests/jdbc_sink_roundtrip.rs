@@ -38,14 +38,15 @@ impl Rng {
     }
 }
 
-fn lit(s: &str) -> String {
+fn lit(s: impl AsRef<str>) -> String {
+    let s = s.as_ref();
     format!("'{}'", s.replace('\'', "''"))
 }
 
 fn random_text(r: &mut Rng) -> String {
     const PIECES: &[&str] = &[
-        "a", "Z", " ", "'", "\"", "\\", ",", "{", "}", "(", ")", "é", "日本", "🦀", "NULL", "\t", "\n",
-        "x=>y", "<b>", "0",
+        "a", "Z", " ", "'", "\"", "\\", ",", "{", "}", "(", ")", "é", "日本", "🦀", "NULL", "\t",
+        "\n", "x=>y", "<b>", "0",
     ];
     let n = r.below(8);
     (0..n).map(|_| *r.pick(PIECES)).collect()
@@ -64,26 +65,59 @@ struct ColType {
 }
 
 const TYPES: &[ColType] = &[
-    ColType { ddl: "smallint", value: |r| r.pick(&["-32768", "32767", "0"]).to_string() },
-    ColType { ddl: "integer", value: |r| r.range(i32::MIN as i64, i32::MAX as i64).to_string() },
-    ColType { ddl: "bigint", value: |r| r.pick(&[i64::MIN, i64::MAX, 0, 42]).to_string() },
+    ColType {
+        ddl: "smallint",
+        value: |r| r.pick(&["-32768", "32767", "0"]).to_string(),
+    },
+    ColType {
+        ddl: "integer",
+        value: |r| r.range(i32::MIN as i64, i32::MAX as i64).to_string(),
+    },
+    ColType {
+        ddl: "bigint",
+        value: |r| r.pick(&[i64::MIN, i64::MAX, 0, 42]).to_string(),
+    },
     ColType {
         ddl: "real",
-        value: |r| lit(*r.pick(&["0", "-0", "3.3", "1e30", "-1.5e-30", "NaN", "Infinity", "-Infinity", "16777217"])),
+        value: |r| {
+            lit(r.pick(&[
+                "0",
+                "-0",
+                "3.3",
+                "1e30",
+                "-1.5e-30",
+                "NaN",
+                "Infinity",
+                "-Infinity",
+                "16777217",
+            ]))
+        },
     },
     ColType {
         ddl: "double precision",
         value: |r| {
             if r.chance(30) {
-                return lit(*r.pick(&["NaN", "Infinity", "-Infinity", "-0", "1e308", "5e-324"]));
+                return lit(r.pick(&["NaN", "Infinity", "-Infinity", "-0", "1e308", "5e-324"]));
             }
             format!("{:?}", (r.next() as i64 as f64) / 1e7)
         },
     },
-    ColType { ddl: "boolean", value: |r| r.pick(&["true", "false"]).to_string() },
-    ColType { ddl: "text", value: |r| lit(&random_text(r)) },
-    ColType { ddl: "varchar(20)", value: |r| lit(&random_text(r).chars().take(20).collect::<String>()) },
-    ColType { ddl: "char(6)", value: |r| lit(&random_text(r).chars().take(6).collect::<String>()) },
+    ColType {
+        ddl: "boolean",
+        value: |r| r.pick(&["true", "false"]).to_string(),
+    },
+    ColType {
+        ddl: "text",
+        value: |r| lit(random_text(r)),
+    },
+    ColType {
+        ddl: "varchar(20)",
+        value: |r| lit(random_text(r).chars().take(20).collect::<String>()),
+    },
+    ColType {
+        ddl: "char(6)",
+        value: |r| lit(random_text(r).chars().take(6).collect::<String>()),
+    },
     ColType {
         ddl: "numeric(14,4)",
         value: |r| {
@@ -100,13 +134,20 @@ const TYPES: &[ColType] = &[
     },
     ColType {
         ddl: "money",
-        value: |r| format!("{}{}.{}", r.pick(&["", "-"]), r.below(10_000_000), digits(r, 2)),
+        value: |r| {
+            format!(
+                "{}{}.{}",
+                r.pick(&["", "-"]),
+                r.below(10_000_000),
+                digits(r, 2)
+            )
+        },
     },
     ColType {
         ddl: "date",
         value: |r| {
             if r.chance(10) {
-                return lit(*r.pick(&["infinity", "-infinity", "0044-03-15 BC", "9999-12-31"]));
+                return lit(r.pick(&["infinity", "-infinity", "0044-03-15 BC", "9999-12-31"]));
             }
             format!("(date '1970-01-01' + {})", r.range(-700_000, 2_900_000))
         },
@@ -117,36 +158,64 @@ const TYPES: &[ColType] = &[
             if r.chance(10) {
                 return lit("24:00:00");
             }
-            format!("(time '00:00' + interval '{} microseconds')", r.below(86_400_000_000))
+            format!(
+                "(time '00:00' + interval '{} microseconds')",
+                r.below(86_400_000_000)
+            )
         },
     },
     ColType {
         ddl: "timestamp",
         value: |r| {
             if r.chance(10) {
-                return lit(*r.pick(&["infinity", "-infinity", "0044-03-15 12:00:00.5 BC", "9999-12-31 23:59:59.999999"]));
+                return lit(r.pick(&[
+                    "infinity",
+                    "-infinity",
+                    "0044-03-15 12:00:00.5 BC",
+                    "9999-12-31 23:59:59.999999",
+                ]));
             }
-            format!("(timestamp '1970-01-01' + interval '{} microseconds')", r.range(-60_000_000_000_000_000, 250_000_000_000_000_000))
+            format!(
+                "(timestamp '1970-01-01' + interval '{} microseconds')",
+                r.range(-60_000_000_000_000_000, 250_000_000_000_000_000)
+            )
         },
     },
     ColType {
         ddl: "timestamptz",
         value: |r| {
             if r.chance(10) {
-                return lit(*r.pick(&["0044-03-15 12:00:00.5+02 BC", "2016-11-04 11:51:30+05:30"]));
+                return lit(r.pick(&["0044-03-15 12:00:00.5+02 BC", "2016-11-04 11:51:30+05:30"]));
             }
-            format!("(timestamptz '1970-01-01 00:00+00' + interval '{} microseconds')", r.range(-60_000_000_000_000_000, 250_000_000_000_000_000))
+            format!(
+                "(timestamptz '1970-01-01 00:00+00' + interval '{} microseconds')",
+                r.range(-60_000_000_000_000_000, 250_000_000_000_000_000)
+            )
         },
     },
     // Debezium's ZonedTime is normalised to UTC, so only UTC values come back as they were.
     ColType {
         ddl: "timetz",
-        value: |r| format!("'{:02}:{:02}:{:02}.{}+00'", r.below(24), r.below(60), r.below(60), digits(r, 6)),
+        value: |r| {
+            format!(
+                "'{:02}:{:02}:{:02}.{}+00'",
+                r.below(24),
+                r.below(60),
+                r.below(60),
+                digits(r, 6)
+            )
+        },
     },
     // Months have no exact length in Debezium's MicroDuration: days and time only.
     ColType {
         ddl: "interval",
-        value: |r| format!("'{} days {} microseconds'", r.range(-100_000, 100_000), r.range(-86_400_000_000, 86_400_000_000)),
+        value: |r| {
+            format!(
+                "'{} days {} microseconds'",
+                r.range(-100_000, 100_000),
+                r.range(-86_400_000_000, 86_400_000_000)
+            )
+        },
     },
     ColType {
         ddl: "uuid",
@@ -154,55 +223,108 @@ const TYPES: &[ColType] = &[
     },
     ColType {
         ddl: "json",
-        value: |r| lit(&format!("{{\"k\" : {}, \"s\": {}}}", r.below(1000), serde_json::to_string(&random_text(r)).unwrap_or_default())),
+        value: |r| {
+            lit(format!(
+                "{{\"k\" : {}, \"s\": {}}}",
+                r.below(1000),
+                serde_json::to_string(&random_text(r)).unwrap_or_default()
+            ))
+        },
     },
     ColType {
         ddl: "jsonb",
-        value: |r| lit(&format!("{{\"a\": [1, {}, null], \"t\": {}}}", r.below(9), serde_json::to_string(&random_text(r)).unwrap_or_default())),
+        value: |r| {
+            lit(format!(
+                "{{\"a\": [1, {}, null], \"t\": {}}}",
+                r.below(9),
+                serde_json::to_string(&random_text(r)).unwrap_or_default()
+            ))
+        },
     },
-    ColType { ddl: "xml", value: |r| lit(&format!("<a n=\"{}\">x&amp;y</a>", r.below(100))) },
+    ColType {
+        ddl: "xml",
+        value: |r| lit(format!("<a n=\"{}\">x&amp;y</a>", r.below(100))),
+    },
     ColType {
         ddl: "bytea",
         value: |r| {
             let n = r.below(12);
-            format!("'\\x{}'", (0..n).map(|_| format!("{:02x}", r.below(256))).collect::<String>())
+            format!(
+                "'\\x{}'",
+                (0..n)
+                    .map(|_| format!("{:02x}", r.below(256)))
+                    .collect::<String>()
+            )
         },
     },
     ColType {
         ddl: "bit(5)",
-        value: |r| format!("B'{}'", (0..5).map(|_| if r.chance(50) { '1' } else { '0' }).collect::<String>()),
+        value: |r| {
+            format!(
+                "B'{}'",
+                (0..5)
+                    .map(|_| if r.chance(50) { '1' } else { '0' })
+                    .collect::<String>()
+            )
+        },
     },
     ColType {
         ddl: "integer[]",
         value: |r| {
             let n = r.below(4);
             let items: Vec<String> = (0..n)
-                .map(|_| if r.chance(15) { "NULL".into() } else { r.range(-1000, 1000).to_string() })
+                .map(|_| {
+                    if r.chance(15) {
+                        "NULL".into()
+                    } else {
+                        r.range(-1000, 1000).to_string()
+                    }
+                })
                 .collect();
-            lit(&format!("{{{}}}", items.join(",")))
+            lit(format!("{{{}}}", items.join(",")))
         },
     },
     ColType {
         ddl: "text[]",
         value: |r| {
             let n = r.below(4);
-            let items: Vec<String> = (0..n)
-                .map(|_| lit(&random_text(r)))
-                .collect();
+            let items: Vec<String> = (0..n).map(|_| lit(random_text(r))).collect();
             format!("ARRAY[{}]::text[]", items.join(","))
         },
     },
     ColType {
         ddl: "point",
-        value: |r| format!("point({:?}, {:?})", (r.next() as i32 as f64) / 7.0, (r.below(1000) as f64) / 4.0),
+        value: |r| {
+            format!(
+                "point({:?}, {:?})",
+                (r.next() as i32 as f64) / 7.0,
+                (r.below(1000) as f64) / 4.0
+            )
+        },
     },
     ColType {
         ddl: "inet",
-        value: |r| format!("'{}.{}.{}.{}/{}'", r.below(256), r.below(256), r.below(256), r.below(256), r.range(8, 32)),
+        value: |r| {
+            format!(
+                "'{}.{}.{}.{}/{}'",
+                r.below(256),
+                r.below(256),
+                r.below(256),
+                r.below(256),
+                r.range(8, 32)
+            )
+        },
     },
     ColType {
         ddl: "macaddr",
-        value: |r| format!("'08:00:2b:{:02x}:{:02x}:{:02x}'", r.below(256), r.below(256), r.below(256)),
+        value: |r| {
+            format!(
+                "'08:00:2b:{:02x}:{:02x}:{:02x}'",
+                r.below(256),
+                r.below(256),
+                r.below(256)
+            )
+        },
     },
     ColType {
         ddl: "int4range",
@@ -214,7 +336,10 @@ const TYPES: &[ColType] = &[
             format!("int4range({a}, {})", a + r.range(1, 50))
         },
     },
-    ColType { ddl: "mood", value: |r| lit(*r.pick(&["sad", "ok", "happy"])) },
+    ColType {
+        ddl: "mood",
+        value: |r| lit(r.pick(&["sad", "ok", "happy"])),
+    },
 ];
 
 /// Types with no equality operator are compared by their text; the others by value (an
@@ -233,9 +358,7 @@ fn tables(r: &mut Rng) -> Vec<Table> {
     (0..r.range(1, 3))
         .map(|t| {
             let n = r.range(3, 10);
-            let columns = (0..n)
-                .map(|c| (format!("c{c}"), r.pick(TYPES)))
-                .collect();
+            let columns = (0..n).map(|c| (format!("c{c}"), r.pick(TYPES))).collect();
             Table {
                 name: format!("rt{t}"),
                 columns,
@@ -279,7 +402,10 @@ async fn differences(source: &TestDb, target: &TestDb, tables: &[Table]) -> Vec<
             .collect();
         let exists: bool = target
             .client
-            .query_one("SELECT to_regclass($1) IS NOT NULL", &[&format!("public.{}", t.name)])
+            .query_one(
+                "SELECT to_regclass($1) IS NOT NULL",
+                &[&format!("public.{}", t.name)],
+            )
             .await
             .unwrap()
             .get(0);
@@ -291,7 +417,10 @@ async fn differences(source: &TestDb, target: &TestDb, tables: &[Table]) -> Vec<
         let select: Vec<String> = cols.iter().map(|c| format!("{c}::text")).collect();
         let rows = source
             .client
-            .query(&format!("SELECT {} FROM public.{}", select.join(", "), t.name), &[])
+            .query(
+                &format!("SELECT {} FROM public.{}", select.join(", "), t.name),
+                &[],
+            )
             .await
             .unwrap();
         let mut arrays: Vec<Vec<Option<String>>> = vec![Vec::new(); cols.len()];
@@ -318,7 +447,10 @@ async fn differences(source: &TestDb, target: &TestDb, tables: &[Table]) -> Vec<
         target
             .client
             .execute(
-                &format!("INSERT INTO {scratch} SELECT * FROM unnest({})", params.join(", ")),
+                &format!(
+                    "INSERT INTO {scratch} SELECT * FROM unnest({})",
+                    params.join(", ")
+                ),
                 &refs,
             )
             .await
@@ -337,8 +469,16 @@ async fn differences(source: &TestDb, target: &TestDb, tables: &[Table]) -> Vec<
                 .join(", ")
         };
         for (from, a, b) in [
-            ("source", format!("{scratch} s"), format!("public.{} s", t.name)),
-            ("target", format!("public.{} s", t.name), format!("{scratch} s")),
+            (
+                "source",
+                format!("{scratch} s"),
+                format!("public.{} s", t.name),
+            ),
+            (
+                "target",
+                format!("public.{} s", t.name),
+                format!("{scratch} s"),
+            ),
         ] {
             let sql = format!(
                 "SELECT d::text FROM (SELECT {e} FROM {a} EXCEPT ALL SELECT {e} FROM {b}) d LIMIT 3",
@@ -367,7 +507,8 @@ async fn round_trip(seed: u64) {
     // The enum exists on both sides (auto.create writes enums into text columns; the
     // comparison reads them back as the enum).
     for d in [&db, &target] {
-        d.exec("CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')").await;
+        d.exec("CREATE TYPE mood AS ENUM ('sad', 'ok', 'happy')")
+            .await;
     }
     let tables = tables(&mut r);
     let mut next_id = Vec::new();
@@ -394,7 +535,10 @@ async fn round_trip(seed: u64) {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Sluice::new(dir.path());
     let name = unique("rt");
-    let list: Vec<String> = tables.iter().map(|t| format!("public.{}", t.name)).collect();
+    let list: Vec<String> = tables
+        .iter()
+        .map(|t| format!("public.{}", t.name))
+        .collect();
     let source = db.connector(&name, &[("table.include.list", &list.join(","))]);
     let sink = json!({"name": "rt-sink", "config": {
         "connector.class": "io.debezium.connector.jdbc.JdbcSinkConnector",
@@ -423,14 +567,30 @@ async fn round_trip(seed: u64) {
             }
             4..=6 => {
                 let (c, ty) = r.pick(&t.columns);
-                let v = if r.chance(15) { "NULL".into() } else { (ty.value)(&mut r) };
-                format!("UPDATE public.{} SET {c} = {v} WHERE id = {};", t.name, r.range(1, max))
+                let v = if r.chance(15) {
+                    "NULL".into()
+                } else {
+                    (ty.value)(&mut r)
+                };
+                format!(
+                    "UPDATE public.{} SET {c} = {v} WHERE id = {};",
+                    t.name,
+                    r.range(1, max)
+                )
             }
-            7..=8 => format!("DELETE FROM public.{} WHERE id = {};", t.name, r.range(1, max)),
+            7..=8 => format!(
+                "DELETE FROM public.{} WHERE id = {};",
+                t.name,
+                r.range(1, max)
+            ),
             _ => {
                 let id = next_id[ti];
                 next_id[ti] += 1;
-                format!("UPDATE public.{} SET id = {id} WHERE id = {};", t.name, r.range(1, max))
+                format!(
+                    "UPDATE public.{} SET id = {id} WHERE id = {};",
+                    t.name,
+                    r.range(1, max)
+                )
             }
         };
         db.exec(&sql).await;
@@ -445,7 +605,11 @@ async fn round_trip(seed: u64) {
             let ddl: Vec<String> = tables
                 .iter()
                 .map(|t| {
-                    let cols: Vec<String> = t.columns.iter().map(|(c, ty)| format!("{c} {}", ty.ddl)).collect();
+                    let cols: Vec<String> = t
+                        .columns
+                        .iter()
+                        .map(|(c, ty)| format!("{c} {}", ty.ddl))
+                        .collect();
                     format!("{}({})", t.name, cols.join(", "))
                 })
                 .collect();

@@ -85,9 +85,7 @@ pub fn change(cfg: &JdbcSinkConfig, record: &Record) -> Result<Option<Change>, S
             }
             None if cfg.delete_enabled => (Op::Delete, None),
             None => {
-                return Err(format!(
-                    "a tombstone (null value) needs delete.enabled=true (with pk.mode=record_key) to be applied; drop tombstones before the sink or enable deletes"
-                ))
+                return Err("a tombstone (null value) needs delete.enabled=true (with pk.mode=record_key) to be applied; drop tombstones before the sink or enable deletes".into())
             }
             Some(v) => match (v.schema.as_deref(), &v.value) {
                 (Some(s), Value::Struct(_)) if s.ty == SchemaType::Struct => {
