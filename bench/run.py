@@ -553,6 +553,64 @@ def scenario_jdbc(rows, work):
             "sluice_bulk": runs["bench_jdbc"], "sluice_bulk_noschema": runs["bench_jdbc_noschema"]}
 
 
+def scenario_jdbc_sink(rows, work):
+    """The JDBC sink applying a topic of `rows` snapshot records into a separate target
+    database (auto-created table, upsert by key), against `COPY ... FROM` of the same rows into
+    the same target in the same run. The topic is written first, so only the sink is timed."""
+    src, dst = "bench_sink_src", "bench_sink_dst"
+    fresh_db(src)
+    fresh_db(dst)
+    psql(src, TABLE_DDL.format(name="k"))
+    for a in range(1, rows + 1, 500_000):
+        psql(src, "INSERT INTO k " + ROWS.format(a=a, b=min(a + 499_999, rows)))
+    psql(src, "VACUUM ANALYZE k")
+    psql(src, "CREATE PUBLICATION bench_pub FOR TABLE k")
+    data = Path(work) / "data-bench-sink"
+    name = "bench_sink"
+    cfg = Path(work) / "bench_sink_source.json"
+    cfg.write_text(json.dumps(connector(name, src, "public.k", snapshot_mode="initial_only")))
+    proc = Proc(["run", "--data-dir", str(data), str(cfg)])
+    wait_offset(proc, data, name, lambda o: o.get("last_snapshot_record") is True, 1800)
+    proc.finish()
+    # The reference: the same rows into the same target with COPY.
+    dump = Path(work) / "k.copy"
+    psql(src, f"\\copy k TO '{dump}'")
+    psql(dst, TABLE_DDL.format(name="k_copy"))
+    t0 = time.time()
+    psql(dst, f"\\copy k_copy FROM '{dump}'")
+    copy_s = time.time() - t0
+    dump.unlink()
+    sink = Path(work) / "bench_sink_sink.json"
+    sink.write_text(json.dumps({"name": "bench_sink_jdbc", "config": {
+        "connector.class": "io.debezium.connector.jdbc.JdbcSinkConnector",
+        "topics": f"{name}.public.k",
+        "connection.url": f"jdbc:postgresql://127.0.0.1:{PG_PORT}/{dst}",
+        "connection.username": "postgres", "connection.password": "postgres",
+        "insert.mode": "upsert", "primary.key.mode": "record_key", "delete.enabled": "true",
+        "schema.evolution": "basic", "collection.name.format": "${source.table}"}}))
+    t0 = time.time()
+    proc = Proc(["run", "--data-dir", str(data), str(sink)])
+    deadline = t0 + 1800
+    while True:
+        # The positions are committed with the rows: the batch holding the last record is in.
+        done = psql(dst, "SELECT coalesce(max(next_offset), 0) FROM __sluice_sink_offsets") if psql(
+            dst, "SELECT to_regclass('__sluice_sink_offsets') IS NOT NULL") == "t" else "0"
+        if int(done or 0) >= rows:
+            break
+        if proc.p.poll() is not None or time.time() > deadline:
+            raise SystemExit(f"the sink did not finish:\n{proc.log_text()[-3000:]}")
+        time.sleep(0.05)
+    end = time.time()
+    res = proc.finish()
+    applied = int(psql(dst, "SELECT count(*) FROM k"))
+    shutil.rmtree(data, ignore_errors=True)
+    for db in (src, dst):
+        psql("postgres", f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
+    return {"rows": rows, "applied": applied,
+            "copy_from": {"seconds": copy_s, "rows_per_s": rows / copy_s},
+            "sluice_sink": dict(res, seconds=end - t0, rows_per_s=rows / (end - t0))}
+
+
 def scenario_backpressure(seconds, work, rate=20_000, sink_rate=1_000):
     """A sink slower than the source: `--stdout` read by a consumer taking 1,000 lines/s while
     20,000 changes/s are committed. Sluice's memory must stay flat; the backlog stays in the slot."""
@@ -862,6 +920,21 @@ def report(results, path):
                   f"{100 * bn['rows_per_s'] / c['rows_per_s']:.0f} % | {mb(bn['peak_rss'])} | {bn['cpu_s']:.1f} |", "",
                   "The poll pays what COPY does not: a round trip per page, binary values turned into Connect values "
                   "one by one, each row's JSON (with its schema, unless off) and the topic's fsync.", ""]
+    js = results.get("jdbc_sink")
+    if js:
+        c, k = js["copy_from"], js["sluice_sink"]
+        lines += ["## 9. JDBC sink into PostgreSQL", "",
+                  f"A local topic of {js['rows']:,} snapshot records (bigint key, numeric(12,2), text, timestamptz, jsonb) "
+                  "applied by `io.debezium.connector.jdbc.JdbcSinkConnector` (`insert.mode=upsert`, auto-created table) into "
+                  "a second database, one transaction per flush with the consumer positions in it, against "
+                  "`COPY ... FROM` of the same rows into the same database in the same run. Timed from the worker's start "
+                  f"until the positions table covers the last record; {js['applied']:,} rows were in the target at the end.", "",
+                  "| apply | seconds | rows/s | vs COPY | peak RSS | CPU s |", "|---|---|---|---|---|---|",
+                  f"| `COPY ... FROM` (the reference) | {c['seconds']:.2f} | {c['rows_per_s']:,.0f} | 100 % | – | – |",
+                  f"| sluice JDBC sink (upsert via unnest) | {k['seconds']:.2f} | {k['rows_per_s']:,.0f} | "
+                  f"{100 * k['rows_per_s'] / c['rows_per_s']:.0f} % | {mb(k['peak_rss'])} | {k['cpu_s']:.1f} |", "",
+                  "The sink pays what COPY does not: reading and parsing each record's JSON, rendering every value as "
+                  "text, the casts and the `ON CONFLICT` check of an upsert.", ""]
     Path(path).write_text("\n".join(lines))
 
 
@@ -996,7 +1069,8 @@ def main():
     ap.add_argument("--backpressure-seconds", type=int, default=60)
     ap.add_argument("--slot-seconds", type=int, default=30)
     ap.add_argument("--lake-rows", type=int, default=500_000)
-    ap.add_argument("--scenarios", default="stream,kafka,snapshot,latency,backpressure,slot,lake,jdbc")
+    ap.add_argument("--sink-rows", type=int, default=500_000)
+    ap.add_argument("--scenarios", default="stream,kafka,snapshot,latency,backpressure,slot,lake,jdbc,jdbc_sink")
     ap.add_argument("--out", default="bench/RESULTS.md")
     ap.add_argument("--report-only", action="store_true", help="re-render RESULTS.md from results.json")
     ap.add_argument("--merge", action="store_true", help="keep the other scenarios' figures from results.json")
@@ -1041,6 +1115,9 @@ def main():
         if "jdbc" in wanted:
             print("scenario 8: JDBC source bulk poll", flush=True)
             results["jdbc"] = scenario_jdbc(args.snapshot_rows, work)
+        if "jdbc_sink" in wanted:
+            print("scenario 9: JDBC sink into PostgreSQL", flush=True)
+            results["jdbc_sink"] = scenario_jdbc_sink(args.sink_rows, work)
     finally:
         shutil.rmtree(work, ignore_errors=True)
     Path(args.out).with_name("results.json").write_text(json.dumps(results, indent=2, default=str))

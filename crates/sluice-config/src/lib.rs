@@ -7,6 +7,7 @@ pub mod common;
 pub mod def;
 pub mod defs;
 pub mod file;
+pub mod jdbc_sink;
 pub mod jdbc_source;
 pub mod kafka;
 pub mod keys;
@@ -55,6 +56,8 @@ pub enum ClassId {
     JdbcSource,
     FileSink,
     S3Sink,
+    ConfluentJdbcSink,
+    DebeziumJdbcSink,
 }
 
 /// A connector class Sluice runs: its Connect class name, kind and declared keys.
@@ -126,6 +129,24 @@ pub static CLASSES: &[ConnectorClass] = &[
         version: env!("CARGO_PKG_VERSION"),
         def: ConfigDef { keys: s3::KEYS },
     },
+    ConnectorClass {
+        id: ClassId::ConfluentJdbcSink,
+        class: "io.confluent.connect.jdbc.JdbcSinkConnector",
+        kind: ConnectorKind::Sink,
+        version: "10.10.0",
+        def: ConfigDef {
+            keys: defs::jdbc_sink::CONFLUENT,
+        },
+    },
+    ConnectorClass {
+        id: ClassId::DebeziumJdbcSink,
+        class: "io.debezium.connector.jdbc.JdbcSinkConnector",
+        kind: ConnectorKind::Sink,
+        version: "3.0.0.Final",
+        def: ConfigDef {
+            keys: defs::jdbc_sink::DEBEZIUM,
+        },
+    },
 ];
 
 pub const POSTGRES_CONNECTOR_CLASS: &str = "io.debezium.connector.postgresql.PostgresConnector";
@@ -142,6 +163,7 @@ pub enum ConnectorConfig {
     JdbcSource(Box<jdbc_source::JdbcSourceConfig>),
     FileSink(file::FileSinkConfig),
     S3Sink(Box<s3::S3SinkConfig>),
+    JdbcSink(Box<jdbc_sink::JdbcSinkConfig>),
 }
 
 /// A parsed, validated connector config.
@@ -216,6 +238,12 @@ impl ConnectorSettings {
             }
             ClassId::FileSink => ConnectorConfig::FileSink(file::FileSinkConfig::read(&mut r)),
             ClassId::S3Sink => ConnectorConfig::S3Sink(Box::new(s3::S3SinkConfig::read(&mut r))),
+            ClassId::ConfluentJdbcSink => ConnectorConfig::JdbcSink(Box::new(
+                jdbc_sink::JdbcSinkConfig::read(&mut r, jdbc_sink::Flavour::Confluent),
+            )),
+            ClassId::DebeziumJdbcSink => ConnectorConfig::JdbcSink(Box::new(
+                jdbc_sink::JdbcSinkConfig::read(&mut r, jdbc_sink::Flavour::Debezium),
+            )),
         };
         let delegated = common.delegation();
         let (issues, warnings) = r.finish(&delegated);

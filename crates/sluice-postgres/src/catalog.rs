@@ -248,12 +248,14 @@ async fn load_table(
             captured,
         });
     }
+    // Key columns only: a PRIMARY KEY ... INCLUDE (...) index (Pagila's actor has one) also
+    // lists its included columns in indkey, after the first indnkeyatts.
     let pk_rows = client
         .query(
             "SELECT a.attname::text FROM pg_index i
              CROSS JOIN LATERAL unnest(i.indkey) WITH ORDINALITY AS k(attnum, ord)
              JOIN pg_attribute a ON a.attrelid = i.indrelid AND a.attnum = k.attnum
-             WHERE i.indrelid = $1 AND i.indisprimary ORDER BY k.ord",
+             WHERE i.indrelid = $1 AND i.indisprimary AND k.ord <= i.indnkeyatts ORDER BY k.ord",
             &[&oid],
         )
         .await

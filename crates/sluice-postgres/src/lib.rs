@@ -14,7 +14,7 @@ pub mod slot;
 pub mod snapshot;
 pub mod source;
 mod stream;
-mod tls;
+pub mod tls;
 pub mod types;
 
 pub use error::PostgresError;

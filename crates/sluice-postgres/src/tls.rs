@@ -20,13 +20,13 @@ use crate::error::PostgresError;
 
 /// One way to try a connection.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum Attempt {
+pub enum Attempt {
     Plain,
     Tls,
 }
 
 /// The attempts a mode makes, in order.
-pub(crate) fn attempts(mode: SslMode) -> &'static [Attempt] {
+pub fn attempts(mode: SslMode) -> &'static [Attempt] {
     match mode {
         SslMode::Disable => &[Attempt::Plain],
         SslMode::Allow => &[Attempt::Plain, Attempt::Tls],
@@ -37,7 +37,7 @@ pub(crate) fn attempts(mode: SslMode) -> &'static [Attempt] {
 
 /// Whether a failed attempt lets the next one be tried: `prefer` falls back to plain only when
 /// the server offers no TLS, `allow` moves on to TLS only when the server wants it.
-pub(crate) fn next_allowed(mode: SslMode, failed: Attempt, reason: &str) -> bool {
+pub fn next_allowed(mode: SslMode, failed: Attempt, reason: &str) -> bool {
     let lower = reason.to_ascii_lowercase();
     match (mode, failed) {
         (SslMode::Prefer, Attempt::Tls) => {
@@ -54,16 +54,21 @@ pub(crate) fn next_allowed(mode: SslMode, failed: Attempt, reason: &str) -> bool
 
 /// The rustls configuration of the query connection for this mode.
 pub(crate) fn client_config(cfg: &PostgresConfig) -> Result<rustls::ClientConfig, PostgresError> {
-    let tls = &cfg.tls;
+    rustls_config(&cfg.tls).map_err(|reason| crate::error::connect_error(cfg, reason))
+}
+
+/// The rustls configuration of a query connection with these TLS settings (shared with the
+/// JDBC connectors, so `sslmode` means the same everywhere); errors name the file at fault.
+pub fn rustls_config(tls: &PgTls) -> Result<rustls::ClientConfig, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let builder = rustls::ClientConfig::builder_with_provider(provider.clone())
         .with_safe_default_protocol_versions()
-        .map_err(|e| tls_error(cfg, format!("TLS setup: {e}")))?;
-    let roots = Arc::new(root_store(cfg)?);
+        .map_err(|e| format!("TLS setup: {e}"))?;
+    let roots = Arc::new(root_store(tls)?);
     let verifier: Arc<dyn ServerCertVerifier> = if tls.verify_chain() {
         let inner = WebPkiServerVerifier::builder_with_provider(roots.clone(), provider.clone())
             .build()
-            .map_err(|e| tls_error(cfg, format!("TLS setup: {e}")))?;
+            .map_err(|e| format!("TLS setup: {e}"))?;
         if tls.mode == SslMode::VerifyFull {
             inner
         } else {
@@ -75,13 +80,10 @@ pub(crate) fn client_config(cfg: &PostgresConfig) -> Result<rustls::ClientConfig
     let builder = builder
         .dangerous()
         .with_custom_certificate_verifier(verifier);
-    match client_identity(cfg)? {
-        Some((chain, key)) => builder.with_client_auth_cert(chain, key).map_err(|e| {
-            tls_error(
-                cfg,
-                format!("the client certificate and key do not go together: {e}"),
-            )
-        }),
+    match client_identity(tls)? {
+        Some((chain, key)) => builder
+            .with_client_auth_cert(chain, key)
+            .map_err(|e| format!("the client certificate and key do not go together: {e}")),
         None => Ok(builder.with_no_client_auth()),
     }
 }
@@ -118,7 +120,7 @@ pub(crate) fn replication_tls(
     };
     if let (Some(cert), Some(key)) = (&tls.cert, &tls.key) {
         out.client_cert_pem_path = Some(cert.clone());
-        match load_key(cfg, key)? {
+        match load_key(tls, key).map_err(|r| tls_error(cfg, r))? {
             PrivateKeyDer::Pkcs8(der) => {
                 out.client_key_pkcs8_der = Some(der.secret_pkcs8_der().to_vec())
             }
@@ -133,19 +135,16 @@ fn tls_error(cfg: &PostgresConfig, reason: String) -> PostgresError {
     crate::error::connect_error(cfg, reason)
 }
 
-fn root_store(cfg: &PostgresConfig) -> Result<RootCertStore, PostgresError> {
+fn root_store(tls: &PgTls) -> Result<RootCertStore, String> {
     let mut roots = RootCertStore::empty();
-    match &cfg.tls.root_cert {
+    match &tls.root_cert {
         Some(RootCert::File(path)) => {
-            let certs = read_certs(cfg, path, "sslrootcert")?;
+            let certs = read_certs(path, "sslrootcert")?;
             for c in certs {
                 roots.add(c).map_err(|e| {
-                    tls_error(
-                        cfg,
-                        format!(
-                            "sslrootcert {}: not a usable CA certificate: {e}",
-                            path.display()
-                        ),
+                    format!(
+                        "sslrootcert {}: not a usable CA certificate: {e}",
+                        path.display()
                     )
                 })?;
             }
@@ -157,39 +156,35 @@ fn root_store(cfg: &PostgresConfig) -> Result<RootCertStore, PostgresError> {
     Ok(roots)
 }
 
-fn read_certs(
-    cfg: &PostgresConfig,
-    path: &Path,
-    setting: &str,
-) -> Result<Vec<CertificateDer<'static>>, PostgresError> {
+fn read_certs(path: &Path, setting: &str) -> Result<Vec<CertificateDer<'static>>, String> {
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(path)
         .and_then(|it| it.collect())
-        .map_err(|e| tls_error(cfg, format!("{setting} {}: {e}", path.display())))?;
+        .map_err(|e| format!("{setting} {}: {e}", path.display()))?;
     if certs.is_empty() {
-        return Err(tls_error(
-            cfg,
-            format!("{setting} {}: no PEM certificate in it", path.display()),
+        return Err(format!(
+            "{setting} {}: no PEM certificate in it",
+            path.display()
         ));
     }
     Ok(certs)
 }
 
-fn client_identity(
-    cfg: &PostgresConfig,
-) -> Result<Option<(Vec<CertificateDer<'static>>, PrivateKeyDer<'static>)>, PostgresError> {
-    let (Some(cert), Some(key)) = (&cfg.tls.cert, &cfg.tls.key) else {
+type Identity = (Vec<CertificateDer<'static>>, PrivateKeyDer<'static>);
+
+fn client_identity(tls: &PgTls) -> Result<Option<Identity>, String> {
+    let (Some(cert), Some(key)) = (&tls.cert, &tls.key) else {
         return Ok(None);
     };
-    let chain = read_certs(cfg, cert, "sslcert")?;
-    Ok(Some((chain, load_key(cfg, key)?)))
+    let chain = read_certs(cert, "sslcert")?;
+    Ok(Some((chain, load_key(tls, key)?)))
 }
 
 /// The client key, whatever form pgjdbc or libpq users keep it in: PEM (PKCS#8, PKCS#1,
 /// SEC1), DER PKCS#8 (`.pk8`), or encrypted PKCS#8 (PEM or DER) with `sslpassword`.
-fn load_key(cfg: &PostgresConfig, path: &Path) -> Result<PrivateKeyDer<'static>, PostgresError> {
-    let err = |why: String| tls_error(cfg, format!("sslkey {}: {why}", path.display()));
+fn load_key(tls: &PgTls, path: &Path) -> Result<PrivateKeyDer<'static>, String> {
+    let err = |why: String| format!("sslkey {}: {why}", path.display());
     let bytes = std::fs::read(path).map_err(|e| err(e.to_string()))?;
-    let password = cfg.tls.password.as_ref().map(|p| p.0.as_str());
+    let password = tls.password.as_ref().map(|p| p.0.as_str());
     let text = std::str::from_utf8(&bytes).ok();
     if let Some(text) = text.filter(|t| t.contains("-----BEGIN")) {
         if text.contains("BEGIN ENCRYPTED PRIVATE KEY") {
@@ -227,7 +222,7 @@ fn decrypt(der: &[u8], password: &str) -> Result<PrivateKeyDer<'static>, String>
 }
 
 /// What a TLS failure means, for the operator: which file, which host, what to change.
-pub(crate) fn explain(tls: &PgTls, host: &str, reason: &str) -> String {
+pub fn explain(tls: &PgTls, host: &str, reason: &str) -> String {
     let lower = reason.to_ascii_lowercase();
     let ca = match &tls.root_cert {
         Some(RootCert::File(p)) => p.display().to_string(),

@@ -15,7 +15,7 @@ use sluice_core::record::{EncodedBatch, Json, Record, SourceOffset, Written};
 use sluice_core::sink::{Durable, Sink, Tee};
 use sluice_core::tolerance::Tolerance;
 use sluice_core::topics::{LocalTopicSink, LocalTopicSource, LocalTopics, TopicSelection};
-use sluice_jdbc::JdbcSource;
+use sluice_jdbc::{JdbcSink, JdbcSource};
 use sluice_kafka::{
     GroupConsumer, GroupOffsets, KafkaConnection, KafkaOffsetStore, KafkaTopicSink,
     KafkaTopicSource, Role, TopicDefaults,
@@ -191,7 +191,8 @@ impl Watch {
             // A query-based source holds nothing on the server between polls.
             ConnectorConfig::JdbcSource(_)
             | ConnectorConfig::FileSink(_)
-            | ConnectorConfig::S3Sink(_) => None,
+            | ConnectorConfig::S3Sink(_)
+            | ConnectorConfig::JdbcSink(_) => None,
         }
     }
 
@@ -381,6 +382,21 @@ pub async fn run_task(
         }
         ConnectorConfig::FileSink(cfg) => {
             let sink = FileSink::open(cfg)?;
+            run_sink(name, settings, &ctx, opts, sink, control, stdout).await
+        }
+        ConnectorConfig::JdbcSink(cfg) => {
+            let sink = JdbcSink::open(name, (**cfg).clone()).await?;
+            // The positions committed with the rows are the truth; the worker's store may
+            // be behind them (it is written after the commit), never ahead.
+            let positions = sink.stored_positions().await?;
+            if !positions.is_empty() {
+                if let Some(selection) = &common.topics {
+                    match sink_group_offsets(&ctx.topics, name, selection)? {
+                        Some(group) => group.commit(name, &positions).await?,
+                        None => ctx.offsets.commit(name, &positions).await?,
+                    }
+                }
+            }
             run_sink(name, settings, &ctx, opts, sink, control, stdout).await
         }
     }

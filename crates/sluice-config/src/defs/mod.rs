@@ -2,6 +2,7 @@
 //! the worker's own properties.
 
 pub mod connect;
+pub mod jdbc_sink;
 pub mod jdbc_source;
 pub mod postgres;
 pub mod worker;

@@ -1,0 +1,510 @@
+//! The JDBC sinks into PostgreSQL against real PostgreSQL 15: seed 003's partial PG → PG
+//! replication (Pagila → Postgres source → local topics → sink into a separate target
+//! database) converging through inserts, updates, deletes and primary-key changes, with
+//! Confluent's sink after `ExtractNewRecordState` and Debezium's on raw envelopes; kill -9 of
+//! the worker mid-stream then restart without loss or duplicates; records the target refuses
+//! handled by `errors.tolerance` and the dead letter queue with their SQLSTATE.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant};
+
+use common::*;
+use serde_json::{json, Value as Json};
+
+fn jdbc_url(db: &TestDb) -> String {
+    format!(
+        "jdbc:postgresql://{}:{}/{}",
+        db.pg.host, db.pg.port, db.name
+    )
+}
+
+/// Seed 003's source: the tables to replicate, nothing else.
+fn source(db: &TestDb, name: &str, tables: &str) -> Json {
+    db.connector(name, &[("table.include.list", tables)])
+}
+
+/// Confluent's JDBC sink as seed 003 runs it: flat rows after `ExtractNewRecordState`
+/// (tombstones kept so deletes reach the target), topic renamed to the bare table.
+fn confluent_sink(target: &TestDb, prefix: &str) -> Json {
+    json!({"name": "jdbc-sink-confluent", "config": {
+        "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
+        "topics.regex": format!("{prefix}\\.public\\..*"),
+        "connection.url": jdbc_url(target),
+        "connection.user": target.pg.user,
+        "connection.password": target.pg.password,
+        "transforms": "unwrap,route",
+        "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
+        "transforms.unwrap.drop.tombstones": "false",
+        "transforms.route.type": "org.apache.kafka.connect.transforms.RegexRouter",
+        "transforms.route.regex": "([^.]+)\\.([^.]+)\\.([^.]+)",
+        "transforms.route.replacement": "$3",
+        "auto.create": "true",
+        "auto.evolve": "true",
+        "insert.mode": "upsert",
+        "delete.enabled": "true",
+        "pk.mode": "record_key",
+    }})
+}
+
+/// Debezium's JDBC sink on the raw envelopes.
+fn debezium_sink(target: &TestDb, prefix: &str) -> Json {
+    json!({"name": "jdbc-sink-debezium", "config": {
+        "connector.class": "io.debezium.connector.jdbc.JdbcSinkConnector",
+        "topics.regex": format!("{prefix}\\.public\\..*"),
+        "connection.url": jdbc_url(target),
+        "connection.username": target.pg.user,
+        "connection.password": target.pg.password,
+        "insert.mode": "upsert",
+        "delete.enabled": "true",
+        "primary.key.mode": "record_key",
+        "schema.evolution": "basic",
+        "collection.name.format": "${source.table}",
+    }})
+}
+
+/// Every row of `table` in `db` as text, over the columns the target has, each read as the
+/// source's type (auto.create writes `char(n)` into `text`, padding kept), sorted.
+async fn rows(db: &TestDb, table: &str, columns: &[(String, String)]) -> Vec<String> {
+    let cols: Vec<String> = columns
+        .iter()
+        .map(|(c, ty)| format!("t.\"{c}\"::{ty}::text"))
+        .collect();
+    let sql = format!(
+        "SELECT ROW({})::text AS r FROM public.\"{table}\" t ORDER BY 1",
+        cols.join(", ")
+    );
+    db.client
+        .query(&sql, &[])
+        .await
+        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .iter()
+        .map(|r| r.get(0))
+        .collect()
+}
+
+/// The target's columns with the source's type of each.
+async fn target_columns(source: &TestDb, target: &TestDb, table: &str) -> Vec<(String, String)> {
+    let sql = "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a \
+               WHERE a.attrelid = to_regclass('public.' || quote_ident($1)) AND a.attnum > 0 \
+               AND NOT a.attisdropped ORDER BY a.attnum";
+    let source_types: BTreeMap<String, String> = source
+        .client
+        .query(sql, &[&table])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| (r.get(0), r.get(1)))
+        .collect();
+    target
+        .client
+        .query(sql, &[&table])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| {
+            let name: String = r.get(0);
+            let ty = source_types.get(&name).cloned().unwrap_or_else(|| r.get(1));
+            (name, ty)
+        })
+        .collect()
+}
+
+/// The rows that differ between source and target (both ways), per table; empty when equal.
+async fn differences(
+    source: &TestDb,
+    target: &TestDb,
+    tables: &[&str],
+) -> BTreeMap<String, String> {
+    let mut out = BTreeMap::new();
+    for table in tables {
+        let columns = target_columns(source, target, table).await;
+        if columns.is_empty() {
+            out.insert(table.to_string(), "missing in the target".into());
+            continue;
+        }
+        let a = rows(source, table, &columns).await;
+        let b = rows(target, table, &columns).await;
+        if a != b {
+            let only_a: Vec<&String> = a.iter().filter(|r| !b.contains(r)).take(3).collect();
+            let only_b: Vec<&String> = b.iter().filter(|r| !a.contains(r)).take(3).collect();
+            out.insert(
+                table.to_string(),
+                format!(
+                    "source {} rows, target {}; only in source {only_a:?}; only in target {only_b:?}",
+                    a.len(),
+                    b.len()
+                ),
+            );
+        }
+    }
+    out
+}
+
+async fn converge(s: &Sluice, source: &TestDb, target: &TestDb, tables: &[&str], secs: u64) {
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        let diff = differences(source, target, tables).await;
+        if diff.is_empty() {
+            return;
+        }
+        if Instant::now() > deadline {
+            panic!(
+                "target did not converge: {diff:#?}\n--- sluice log ---\n{}",
+                s.log_text()
+            );
+        }
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+}
+
+const SEED_TABLES: &str = "public.actor,public.category,public.country,public.city,public.language";
+const TABLES: &[&str] = &["actor", "category", "country", "city", "language"];
+
+/// Inserts, updates, deletes and a primary-key change on the replicated tables.
+async fn mutate(db: &TestDb) {
+    db.exec(
+        "INSERT INTO public.actor (first_name, last_name) VALUES ('ADA', 'LOVELACE'), ('ALAN', 'TURING');
+         UPDATE public.actor SET last_name = 'UPDATED' WHERE actor_id IN (1, 2, 3);
+         INSERT INTO public.category (name) VALUES ('Documentary 2');
+         UPDATE public.country SET country = country || ' (renamed)' WHERE country_id = 7;
+         INSERT INTO public.city (city, country_id) VALUES ('Nowhere', 7);
+         DELETE FROM public.language WHERE language_id = 6;
+         UPDATE public.category SET category_id = 1000 WHERE category_id = 16;",
+    )
+    .await;
+    // An actor with no films can go; a primary key change on another.
+    db.exec(
+        "INSERT INTO public.actor (actor_id, first_name, last_name) VALUES (5000, 'TEMP', 'ROW');
+         DELETE FROM public.actor WHERE actor_id = 5000;
+         UPDATE public.actor SET actor_id = 7000 WHERE actor_id = (SELECT max(actor_id) FROM public.actor WHERE first_name = 'ALAN');",
+    )
+    .await;
+}
+
+async fn seed_003(sink: fn(&TestDb, &str) -> Json, prefix: &str) {
+    let db = TestDb::pagila(prefix).await;
+    let target = TestDb::empty(&format!("{prefix}_target")).await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Sluice::new(dir.path());
+    let name = unique("s003");
+    s.start(
+        &[source(&db, &name, SEED_TABLES), sink(&target, &name)],
+        &[],
+    );
+    s.wait_streaming().await;
+    converge(&s, &db, &target, TABLES, 120).await;
+    mutate(&db).await;
+    converge(&s, &db, &target, TABLES, 120).await;
+    // The positions live with the data.
+    let committed = target
+        .scalar_i64("SELECT count(*) FROM public.__sluice_sink_offsets")
+        .await;
+    assert_eq!(committed, TABLES.len() as i64);
+    // A schema change mid-stream: the new column reaches the target (auto.evolve / basic).
+    db.exec(
+        "ALTER TABLE public.category ADD COLUMN note text;
+         UPDATE public.category SET note = 'evolved' WHERE category_id = 1;",
+    )
+    .await;
+    converge(&s, &db, &target, TABLES, 120).await;
+    assert_eq!(
+        target
+            .scalar_string("SELECT note FROM public.category WHERE category_id = 1")
+            .await
+            .as_deref(),
+        Some("evolved")
+    );
+    s.stop();
+    db.drop().await;
+    target.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn seed_003_confluent_sink_after_unwrap_converges() {
+    seed_003(confluent_sink, "jsink_conf").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn seed_003_debezium_sink_on_envelopes_converges() {
+    seed_003(debezium_sink, "jsink_dbz").await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn kill_9_mid_batch_then_restart_no_loss_no_duplicates() {
+    let db = TestDb::empty("jsink_kill").await;
+    let target = TestDb::empty("jsink_kill_target").await;
+    const N: i64 = 300_000;
+    db.exec(&format!(
+        "CREATE TABLE public.events (id bigint PRIMARY KEY, body text, at timestamptz);
+         INSERT INTO public.events SELECT g, md5(g::text), now() FROM generate_series(1, {N}) g"
+    ))
+    .await;
+    // Plain INSERTs without a key in the target: a record applied twice is a second row.
+    target
+        .exec("CREATE TABLE public.events (id bigint, body text, at timestamptz)")
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Sluice::new(dir.path());
+    let name = unique("kill");
+    let sink = json!({"name": "jdbc-kill", "config": {
+        "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
+        "topics": format!("{name}.public.events"),
+        "connection.url": jdbc_url(&target),
+        "connection.user": target.pg.user,
+        "connection.password": target.pg.password,
+        "transforms": "unwrap,route",
+        "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
+        "transforms.route.type": "org.apache.kafka.connect.transforms.RegexRouter",
+        "transforms.route.regex": ".*\\.(.*)",
+        "transforms.route.replacement": "$1",
+        "insert.mode": "insert",
+        "pk.mode": "none",
+    }});
+    let configs = [source(&db, &name, "public.events"), sink];
+    s.start(&configs, &[]);
+    let deadline = Instant::now() + Duration::from_secs(180);
+    let mut at_kill = 0;
+    while Instant::now() < deadline {
+        at_kill = target
+            .scalar_i64("SELECT count(*) FROM public.events")
+            .await;
+        if at_kill > 0 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    s.kill();
+    assert!(
+        at_kill > 0 && at_kill < N,
+        "the kill must land mid-stream (target had {at_kill} of {N} rows)\n{}",
+        s.log_text()
+    );
+    s.start(&configs, &[]);
+    let deadline = Instant::now() + Duration::from_secs(240);
+    loop {
+        let n = target
+            .scalar_i64("SELECT count(*) FROM public.events")
+            .await;
+        if n >= N || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    // Let anything duplicated arrive before counting.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let rows = target
+        .scalar_i64("SELECT count(*) FROM public.events")
+        .await;
+    let distinct = target
+        .scalar_i64("SELECT count(DISTINCT id) FROM public.events")
+        .await;
+    assert_eq!((rows, distinct), (N, N), "{}", s.log_text());
+    assert!(differences(&db, &target, &["events"]).await.is_empty());
+    s.stop();
+    db.drop().await;
+    target.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn refused_records_follow_errors_tolerance_with_sqlstate_and_coordinates() {
+    let db = TestDb::empty("jsink_bad").await;
+    let target = TestDb::empty("jsink_bad_target").await;
+    db.exec(
+        "CREATE TABLE public.t (id int PRIMARY KEY, v int);
+         INSERT INTO public.t VALUES (1, 5), (2, 5000), (3, 7);",
+    )
+    .await;
+    target
+        .exec("CREATE TABLE public.t (id int PRIMARY KEY, v int CHECK (v < 1000))")
+        .await;
+    let name = unique("bad");
+    let topic = format!("{name}.public.t");
+    let sink = |sink_name: &str, tolerance: &str| {
+        json!({"name": sink_name, "config": {
+            "connector.class": "io.debezium.connector.jdbc.JdbcSinkConnector",
+            "topics": topic,
+            "connection.url": jdbc_url(&target),
+            "connection.username": target.pg.user,
+            "connection.password": target.pg.password,
+            "insert.mode": "upsert",
+            "primary.key.mode": "record_key",
+            "collection.name.format": "${source.table}",
+            "errors.tolerance": tolerance,
+            "errors.deadletterqueue.topic.name": format!("dlq-{name}"),
+            "errors.deadletterqueue.context.headers.enable": "true",
+        }})
+    };
+    // Tolerance none: the task fails naming the record and the SQLSTATE; nothing is applied
+    // past it.
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Sluice::new(dir.path());
+    s.start(
+        &[source(&db, &name, "public.t"), sink("strict", "none")],
+        &[],
+    );
+    wait_for(90, "the refused record's error", &s, || {
+        s.log_text().contains("23514")
+    })
+    .await;
+    let log = s.log_text();
+    let line = log.lines().find(|l| l.contains("23514")).unwrap();
+    assert!(
+        line.contains(&format!("topic {topic} partition 0 offset 1")),
+        "{line}"
+    );
+    assert!(line.contains("t_v_check"), "{line}");
+    s.kill();
+    // Tolerance all: the good rows land, the bad one is in the DLQ with its context.
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Sluice::new(dir.path());
+    let name2 = unique("bad");
+    let topic2 = format!("{name2}.public.t");
+    let mut tolerant = sink("tolerant", "all");
+    tolerant["config"]["topics"] = json!(topic2);
+    let mut src = source(&db, &name2, "public.t");
+    src["config"]["slot.name"] = json!(format!("slot2_{}", db.name));
+    s.start(&[src, tolerant], &[]);
+    let dlq = format!("dlq-{name}");
+    wait_for(90, "the refused record in the DLQ", &s, || {
+        !s.records(&dlq).is_empty()
+    })
+    .await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while target.scalar_i64("SELECT count(*) FROM public.t").await < 2 && Instant::now() < deadline
+    {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let ids: Vec<i32> = target
+        .client
+        .query("SELECT id FROM public.t ORDER BY id", &[])
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.get(0))
+        .collect();
+    assert_eq!(ids, vec![1, 3]);
+    let dead = s.records(&dlq);
+    assert_eq!(dead.len(), 1, "{dead:?}");
+    let headers: BTreeMap<String, String> = dead[0]["headers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| {
+            (
+                h["key"].as_str().unwrap().to_owned(),
+                h["value"].as_str().unwrap_or("").to_owned(),
+            )
+        })
+        .collect();
+    assert_eq!(headers["__connect.errors.topic"], topic2);
+    assert_eq!(headers["__connect.errors.offset"], "1");
+    assert_eq!(headers["__connect.errors.stage"], "TASK_PUT");
+    assert!(
+        headers["__connect.errors.exception.message"].contains("SQLSTATE 23514"),
+        "{headers:?}"
+    );
+    s.stop();
+    db.drop().await;
+    target.drop().await;
+}
+
+/// The sink's connection honours libpq's `sslmode` from the URL: against a server that takes
+/// only TLS, `verify-full` with the CA writes; `disable` and a CA that did not sign the
+/// server's certificate fail with a clear error (and no password in it).
+#[tokio::test(flavor = "multi_thread")]
+async fn sink_connection_uses_tls_as_libpq_does() {
+    let port = env("SLUICE_TEST_TLS_PG_PORT");
+    let socket = env("SLUICE_TEST_TLS_PG_SOCKET");
+    let certs = std::path::PathBuf::from(env("SLUICE_TEST_TLS_CERTS"));
+    let target_db = unique("jsink_tls");
+    let psql = |db: &str, sql: &str| {
+        let out = std::process::Command::new("psql")
+            .args([
+                "-X",
+                "-qtA",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-h",
+                &socket,
+                "-p",
+                &port,
+            ])
+            .args(["-U", "postgres", "-d", db, "-c", sql])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        String::from_utf8_lossy(&out.stdout).trim().to_owned()
+    };
+    psql("postgres", &format!("CREATE DATABASE {target_db}"));
+    let db = TestDb::empty("jsink_tls_src").await;
+    db.exec("CREATE TABLE public.t (id int PRIMARY KEY, v text); INSERT INTO public.t VALUES (1, 'one'), (2, 'two')")
+        .await;
+    let name = unique("tls");
+    let sink = |sink_name: &str, params: &str| {
+        json!({"name": sink_name, "config": {
+            "connector.class": "io.confluent.connect.jdbc.JdbcSinkConnector",
+            "topics": format!("{name}.public.t"),
+            "connection.url": format!("jdbc:postgresql://localhost:{port}/{target_db}?{params}"),
+            "connection.user": "sluice_tls",
+            "connection.password": "tlspass",
+            "transforms": "unwrap,route",
+            "transforms.unwrap.type": "io.debezium.transforms.ExtractNewRecordState",
+            "transforms.route.type": "org.apache.kafka.connect.transforms.RegexRouter",
+            "transforms.route.regex": ".*\\.(.*)",
+            "transforms.route.replacement": "$1",
+            "auto.create": "true",
+            "insert.mode": "upsert",
+            "pk.mode": "record_key",
+        }})
+    };
+    let ca = certs.join("ca.crt").display().to_string();
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Sluice::new(dir.path());
+    s.start(
+        &[
+            source(&db, &name, "public.t"),
+            sink("tls-ok", &format!("sslmode=verify-full&sslrootcert={ca}")),
+        ],
+        &[],
+    );
+    let deadline = Instant::now() + Duration::from_secs(90);
+    let rows = "SELECT CASE WHEN to_regclass('public.t') IS NULL THEN 0 \
+                ELSE (xpath('//n/text()', query_to_xml('SELECT count(*) AS n FROM public.t', false, false, '')))[1]::text::int END";
+    while psql(&target_db, rows) != "2" {
+        assert!(Instant::now() < deadline, "{}", s.log_text());
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    s.stop();
+    for (params, expected) in [
+        ("sslmode=disable".to_string(), "no encryption"),
+        (
+            format!(
+                "sslmode=verify-ca&sslrootcert={}",
+                certs.join("other-ca.crt").display()
+            ),
+            "other-ca.crt",
+        ),
+    ] {
+        let dir = tempfile::tempdir().unwrap();
+        let mut s = Sluice::new(dir.path());
+        let mut src = source(&db, &unique("tlsbad"), "public.t");
+        src["config"]["slot.name"] = json!(format!("slot_{}", unique("b")));
+        s.start(&[src, sink("tls-bad", &params)], &[]);
+        wait_for(60, expected, &s, || s.log_text().contains(expected)).await;
+        let log = s.log_text();
+        assert!(log.contains("connection.url"), "{log}");
+        assert!(!log.contains("tlspass"), "{log}");
+        s.kill();
+    }
+    db.drop().await;
+    psql(
+        "postgres",
+        &format!("DROP DATABASE {target_db} WITH (FORCE)"),
+    );
+}
