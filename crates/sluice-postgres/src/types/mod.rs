@@ -714,6 +714,147 @@ fn fallback(conv: &Conv, opts: &TypeOptions) -> Value {
     }
 }
 
+// ---------------------------------------------------------------------------------------------
+// COPY text straight to JSON (the snapshot's fast path).
+
+/// How a column's text becomes its JSON payload on the snapshot's fast path, chosen once per
+/// table. Every kind writes exactly the bytes `decode_text` then `json::write_value` would
+/// (the general path, which any text a kind does not recognise also takes, errors included).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TextJson {
+    /// smallint, integer, bigint, oid: parsed (range checked) and printed back.
+    Int16,
+    Int32,
+    Int64,
+    /// `t`/`f` as true/false.
+    Boolean,
+    /// The text as a JSON string: text, varchar, char, uuid, json(b), xml, inet, enums, ranges...
+    String,
+    /// numeric(p,s) in precise mode: the unscaled value's bytes in base64, no big numbers.
+    Decimal {
+        scale: i32,
+    },
+    /// timestamptz, printed by the session in UTC: a fixed-width reformat.
+    ZonedTimestamp {
+        width: i32,
+    },
+    /// Anything else: the Connect value, written by the JSON converter's own code.
+    Value,
+}
+
+impl TextJson {
+    pub fn of(col: &ColumnDesc, opts: &TypeOptions) -> TextJson {
+        let Ok(Some(conv)) = resolve_column(col) else {
+            return TextJson::Value;
+        };
+        match conv {
+            Conv::Int16 => TextJson::Int16,
+            Conv::Int32 => TextJson::Int32,
+            Conv::Int64 => TextJson::Int64,
+            Conv::Bool { bits: false } => TextJson::Boolean,
+            Conv::Text(_) | Conv::Enum(_) => TextJson::String,
+            Conv::Numeric {
+                scale,
+                variable: false,
+                ..
+            } if opts.decimal == DecimalHandlingMode::Precise => TextJson::Decimal { scale },
+            Conv::TimestampTz { scale } => TextJson::ZonedTimestamp { width: scale },
+            _ => TextJson::Value,
+        }
+    }
+
+    /// Whether this column takes the general path (reported in the snapshot's log).
+    pub fn is_general(self) -> bool {
+        self == TextJson::Value
+    }
+}
+
+/// Writes a column's text as its JSON payload (see [`TextJson`]).
+pub fn write_text_json(
+    kind: TextJson,
+    col: &ColumnDesc,
+    schema: &Schema,
+    text: &str,
+    opts: &TypeOptions,
+    out: &mut Vec<u8>,
+) -> Result<(), TypeError> {
+    let handled = match kind {
+        TextJson::Int16 => write_int(out, text.parse::<i16>().ok().map(i64::from)),
+        TextJson::Int32 => write_int(out, text.parse::<i32>().ok().map(i64::from)),
+        TextJson::Int64 => write_int(out, text.parse::<i64>().ok()),
+        TextJson::Boolean => match text {
+            "t" | "true" => {
+                out.extend_from_slice(b"true");
+                true
+            }
+            "f" | "false" => {
+                out.extend_from_slice(b"false");
+                true
+            }
+            _ => false,
+        },
+        TextJson::String => {
+            sluice_core::json::write_str(out, text);
+            true
+        }
+        TextJson::Decimal { scale } => match fixed_scale_unscaled(text, scale) {
+            Some((bytes, start)) => {
+                write_base64(out, &bytes[start..]);
+                true
+            }
+            None => false,
+        },
+        TextJson::ZonedTimestamp { width } => time::write_utc_timestamp(out, text, width),
+        TextJson::Value => false,
+    };
+    if handled {
+        return Ok(());
+    }
+    let value = decode_text(col, schema, text, opts)?;
+    sluice_core::json::write_value(out, schema, &value);
+    Ok(())
+}
+
+/// Whether COPY text is a JSON string's content as it is: printable ASCII without quotes or
+/// backslashes (so no COPY escapes either, and valid UTF-8). Checks 16 bytes at a time without
+/// branching inside a block, which the compiler turns into vector compares.
+pub fn is_plain_json_text(bytes: &[u8]) -> bool {
+    let plain = |b: u8| (0x20..0x80).contains(&b) && b != b'"' && b != b'\\';
+    let mut blocks = bytes.chunks_exact(16);
+    for block in &mut blocks {
+        if !block.iter().fold(true, |all, &b| all & plain(b)) {
+            return false;
+        }
+    }
+    blocks.remainder().iter().all(|&b| plain(b))
+}
+
+fn write_int(out: &mut Vec<u8>, v: Option<i64>) -> bool {
+    match v {
+        Some(v) => {
+            out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
+            true
+        }
+        None => false,
+    }
+}
+
+/// Bytes as the JSON converter writes them: a base64 string.
+fn write_base64(out: &mut Vec<u8>, bytes: &[u8]) {
+    use base64::Engine as _;
+    out.push(b'"');
+    let start = out.len();
+    out.resize(
+        start + base64::encoded_len(bytes.len(), true).unwrap_or(0),
+        0,
+    );
+    let n = base64::engine::general_purpose::STANDARD
+        .encode_slice(bytes, &mut out[start..])
+        .unwrap_or(0);
+    out.truncate(start + n);
+    out.push(b'"');
+}
+
 #[cfg(test)]
 #[rustfmt::skip] // case tables read best one case per line
 mod tests {
@@ -1051,145 +1192,4 @@ mod tests {
         assert!(err.contains("\"c\"") && err.contains("int4") && err.contains("12x"), "{err}");
     }
 
-}
-
-// ---------------------------------------------------------------------------------------------
-// COPY text straight to JSON (the snapshot's fast path).
-
-/// How a column's text becomes its JSON payload on the snapshot's fast path, chosen once per
-/// table. Every kind writes exactly the bytes `decode_text` then `json::write_value` would
-/// (the general path, which any text a kind does not recognise also takes, errors included).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum TextJson {
-    /// smallint, integer, bigint, oid: parsed (range checked) and printed back.
-    Int16,
-    Int32,
-    Int64,
-    /// `t`/`f` as true/false.
-    Boolean,
-    /// The text as a JSON string: text, varchar, char, uuid, json(b), xml, inet, enums, ranges...
-    String,
-    /// numeric(p,s) in precise mode: the unscaled value's bytes in base64, no big numbers.
-    Decimal {
-        scale: i32,
-    },
-    /// timestamptz, printed by the session in UTC: a fixed-width reformat.
-    ZonedTimestamp {
-        width: i32,
-    },
-    /// Anything else: the Connect value, written by the JSON converter's own code.
-    Value,
-}
-
-impl TextJson {
-    pub fn of(col: &ColumnDesc, opts: &TypeOptions) -> TextJson {
-        let Ok(Some(conv)) = resolve_column(col) else {
-            return TextJson::Value;
-        };
-        match conv {
-            Conv::Int16 => TextJson::Int16,
-            Conv::Int32 => TextJson::Int32,
-            Conv::Int64 => TextJson::Int64,
-            Conv::Bool { bits: false } => TextJson::Boolean,
-            Conv::Text(_) | Conv::Enum(_) => TextJson::String,
-            Conv::Numeric {
-                scale,
-                variable: false,
-                ..
-            } if opts.decimal == DecimalHandlingMode::Precise => TextJson::Decimal { scale },
-            Conv::TimestampTz { scale } => TextJson::ZonedTimestamp { width: scale },
-            _ => TextJson::Value,
-        }
-    }
-
-    /// Whether this column takes the general path (reported in the snapshot's log).
-    pub fn is_general(self) -> bool {
-        self == TextJson::Value
-    }
-}
-
-/// Writes a column's text as its JSON payload (see [`TextJson`]).
-pub fn write_text_json(
-    kind: TextJson,
-    col: &ColumnDesc,
-    schema: &Schema,
-    text: &str,
-    opts: &TypeOptions,
-    out: &mut Vec<u8>,
-) -> Result<(), TypeError> {
-    let handled = match kind {
-        TextJson::Int16 => write_int(out, text.parse::<i16>().ok().map(i64::from)),
-        TextJson::Int32 => write_int(out, text.parse::<i32>().ok().map(i64::from)),
-        TextJson::Int64 => write_int(out, text.parse::<i64>().ok()),
-        TextJson::Boolean => match text {
-            "t" | "true" => {
-                out.extend_from_slice(b"true");
-                true
-            }
-            "f" | "false" => {
-                out.extend_from_slice(b"false");
-                true
-            }
-            _ => false,
-        },
-        TextJson::String => {
-            sluice_core::json::write_str(out, text);
-            true
-        }
-        TextJson::Decimal { scale } => match fixed_scale_unscaled(text, scale) {
-            Some((bytes, start)) => {
-                write_base64(out, &bytes[start..]);
-                true
-            }
-            None => false,
-        },
-        TextJson::ZonedTimestamp { width } => time::write_utc_timestamp(out, text, width),
-        TextJson::Value => false,
-    };
-    if handled {
-        return Ok(());
-    }
-    let value = decode_text(col, schema, text, opts)?;
-    sluice_core::json::write_value(out, schema, &value);
-    Ok(())
-}
-
-/// Whether COPY text is a JSON string's content as it is: printable ASCII without quotes or
-/// backslashes (so no COPY escapes either, and valid UTF-8). Checks 16 bytes at a time without
-/// branching inside a block, which the compiler turns into vector compares.
-pub fn is_plain_json_text(bytes: &[u8]) -> bool {
-    let plain = |b: u8| (0x20..0x80).contains(&b) && b != b'"' && b != b'\\';
-    let mut blocks = bytes.chunks_exact(16);
-    for block in &mut blocks {
-        if !block.iter().fold(true, |all, &b| all & plain(b)) {
-            return false;
-        }
-    }
-    blocks.remainder().iter().all(|&b| plain(b))
-}
-
-fn write_int(out: &mut Vec<u8>, v: Option<i64>) -> bool {
-    match v {
-        Some(v) => {
-            out.extend_from_slice(itoa::Buffer::new().format(v).as_bytes());
-            true
-        }
-        None => false,
-    }
-}
-
-/// Bytes as the JSON converter writes them: a base64 string.
-fn write_base64(out: &mut Vec<u8>, bytes: &[u8]) {
-    use base64::Engine as _;
-    out.push(b'"');
-    let start = out.len();
-    out.resize(
-        start + base64::encoded_len(bytes.len(), true).unwrap_or(0),
-        0,
-    );
-    let n = base64::engine::general_purpose::STANDARD
-        .encode_slice(bytes, &mut out[start..])
-        .unwrap_or(0);
-    out.truncate(start + n);
-    out.push(b'"');
 }
