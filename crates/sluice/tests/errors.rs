@@ -3,44 +3,8 @@
 
 mod common;
 
-use std::process::Command;
-use std::time::Duration;
-
 use common::*;
 use serde_json::Value as Json;
-
-/// Runs `sluice run` on one config and returns its stderr; it must fail within 60 s.
-fn run_failing(config: &Json) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("c.json");
-    std::fs::write(&path, serde_json::to_vec(config).unwrap()).unwrap();
-    let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
-        .args(["run", "--data-dir"])
-        .arg(dir.path().join("data"))
-        .arg(&path)
-        .stdout(std::process::Stdio::null())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(60);
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            let out = child.wait_with_output().unwrap();
-            let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-            assert!(
-                !status.success(),
-                "expected a failure, got success:\n{stderr}"
-            );
-            assert!(!stderr.contains("panicked"), "panic:\n{stderr}");
-            return stderr;
-        }
-        if std::time::Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("sluice did not fail within 60 s");
-        }
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
 
 fn set(config: &mut Json, key: &str, value: &str) {
     config["config"][key] = Json::String(value.to_owned());
@@ -56,7 +20,7 @@ async fn connection_errors_name_host_port_user_and_reason() {
     let mut c = db.connector("e1", &[("errors.max.retries", "0")]);
     set(&mut c, "database.port", "1");
     set(&mut c, "database.password", SECRET);
-    let err = run_failing(&c);
+    let err = run_failing(60, &c);
     assert!(
         err.contains("cannot connect to PostgreSQL at 127.0.0.1:1 as user \"postgres\""),
         "{err}"
@@ -70,7 +34,7 @@ async fn connection_errors_name_host_port_user_and_reason() {
 
     let mut c = db.connector("e2", &[]);
     set(&mut c, "database.password", SECRET);
-    let err = run_failing(&c);
+    let err = run_failing(60, &c);
     assert!(
         err.contains(&format!(
             "cannot connect to PostgreSQL at 127.0.0.1:{} as user \"postgres\"",
@@ -91,7 +55,7 @@ async fn server_setup_errors_say_how_to_fix() {
     let mut c = db.connector("e3", &[]);
     set(&mut c, "database.user", "sluice_norepl");
     set(&mut c, "database.password", "norepl");
-    let err = run_failing(&c);
+    let err = run_failing(60, &c);
     assert!(
         err.contains("user \"sluice_norepl\" may not use logical replication"),
         "{err}"
@@ -106,7 +70,7 @@ async fn server_setup_errors_say_how_to_fix() {
         "e4",
         &[("table.include.list", "public.customer,public.nope")],
     );
-    let err = run_failing(&c);
+    let err = run_failing(60, &c);
     assert!(
         err.contains("table.include.list entry \"public.nope\" matches no table"),
         "{err}"
@@ -116,7 +80,7 @@ async fn server_setup_errors_say_how_to_fix() {
     let mut c = db.connector("e5", &[]);
     set(&mut c, "database.port", &env("SLUICE_TEST_PG_REPLICA_PORT"));
     set(&mut c, "database.dbname", "postgres");
-    let err = run_failing(&c);
+    let err = run_failing(60, &c);
     assert!(
         err.contains("has wal_level=replica; logical decoding needs wal_level=logical"),
         "{err}"
@@ -130,7 +94,7 @@ async fn server_setup_errors_say_how_to_fix() {
     first.start(std::slice::from_ref(&c), &[]);
     first.wait_streaming().await;
     set(&mut c, "errors.max.retries", "0");
-    let err = run_failing(&c);
+    let err = run_failing(60, &c);
     assert!(err.contains("is already active (used by PID"), "{err}");
     first.stop();
     db.drop().await;
@@ -148,7 +112,7 @@ fn malformed_configs_are_refused_before_connecting() {
         "snapshot.mode": "sometimes",
         "tombstones.on.delete": "maybe"
     }});
-    let err = run_failing(&config);
+    let err = run_failing(60, &config);
     for want in [
         "connector \"bad\" has 4 invalid setting(s)",
         "Invalid value fifty for configuration database.port: Not a number",
@@ -160,6 +124,7 @@ fn malformed_configs_are_refused_before_connecting() {
     }
     assert!(!err.contains(SECRET));
     let err = run_failing(
+        60,
         &serde_json::json!({"name": "x", "config": {"connector.class": "com.acme.Nope"}}),
     );
     assert!(

@@ -101,20 +101,9 @@ impl TlsServer {
     }
 }
 
-/// `sluice run` on one config, which must fail; its stderr.
-fn run_failing(config: &Json) -> String {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("c.json");
-    std::fs::write(&path, serde_json::to_vec(config).unwrap()).unwrap();
-    let out = Command::new(env!("CARGO_BIN_EXE_sluice"))
-        .args(["run", "--data-dir"])
-        .arg(dir.path().join("data"))
-        .arg(&path)
-        .output()
-        .unwrap();
-    assert!(!out.status.success());
-    let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
-    assert!(!stderr.contains("panicked"), "{stderr}");
+/// `sluice run` on one config, which must fail; its stderr, which names no key password.
+fn run_failing_tls(config: &Json) -> String {
+    let stderr = run_failing(90, config);
     assert!(
         !stderr.contains("tlspass") && !stderr.contains("keypass"),
         "{stderr}"
@@ -271,7 +260,7 @@ async fn each_tls_failure_is_one_clear_error() {
     let other = srv.cert("other-ca.crt");
 
     // A CA that did not sign the server's certificate.
-    let err = run_failing(&srv.connector(
+    let err = run_failing_tls(&srv.connector(
         &db,
         "e1",
         "localhost",
@@ -286,7 +275,7 @@ async fn each_tls_failure_is_one_clear_error() {
         "{err}"
     );
     // The right CA but the wrong host name (the certificate names localhost).
-    let err = run_failing(&srv.connector(
+    let err = run_failing_tls(&srv.connector(
         &db,
         "e2",
         "127.0.0.1",
@@ -298,7 +287,7 @@ async fn each_tls_failure_is_one_clear_error() {
     ));
     assert!(err.contains("does not name 127.0.0.1"), "{err}");
     // No TLS against a server that takes only TLS.
-    let err = run_failing(&srv.connector(
+    let err = run_failing_tls(&srv.connector(
         &db,
         "e3",
         "127.0.0.1",
@@ -310,7 +299,7 @@ async fn each_tls_failure_is_one_clear_error() {
         "{err}"
     );
     // A user that needs a client certificate, without one.
-    let err = run_failing(&srv.connector(
+    let err = run_failing_tls(&srv.connector(
         &db,
         "e4",
         "localhost",
@@ -322,7 +311,7 @@ async fn each_tls_failure_is_one_clear_error() {
     ));
     assert!(err.contains("requires a client certificate"), "{err}");
     // An encrypted key without its password, a wrong password.
-    let err = run_failing(&srv.connector(
+    let err = run_failing_tls(&srv.connector(
         &db,
         "e5",
         "localhost",
@@ -338,7 +327,7 @@ async fn each_tls_failure_is_one_clear_error() {
         err.contains("set sslpassword") || err.contains("sslpassword"),
         "{err}"
     );
-    let err = run_failing(&srv.connector(
+    let err = run_failing_tls(&srv.connector(
         &db,
         "e6",
         "localhost",
@@ -353,7 +342,7 @@ async fn each_tls_failure_is_one_clear_error() {
     ));
     assert!(err.contains("wrong sslpassword"), "{err}");
     // Verifying modes need a CA: a config error before anything connects.
-    let err = run_failing(&srv.connector(
+    let err = run_failing_tls(&srv.connector(
         &db,
         "e7",
         "localhost",

@@ -593,3 +593,37 @@ pub fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// Runs `sluice run` on one config, which must fail (without a panic) within `within_secs`;
+/// returns its stderr.
+pub fn run_failing(within_secs: u64, config: &Json) -> String {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("c.json");
+    std::fs::write(&path, serde_json::to_vec(config).unwrap()).unwrap();
+    let mut child = Command::new(env!("CARGO_BIN_EXE_sluice"))
+        .args(["run", "--data-dir"])
+        .arg(dir.path().join("data"))
+        .arg(&path)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + Duration::from_secs(within_secs);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            let out = child.wait_with_output().unwrap();
+            let stderr = String::from_utf8_lossy(&out.stderr).into_owned();
+            assert!(
+                !status.success(),
+                "expected a failure, got success:\n{stderr}"
+            );
+            assert!(!stderr.contains("panicked"), "panic:\n{stderr}");
+            return stderr;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("sluice did not fail within {within_secs} s");
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
