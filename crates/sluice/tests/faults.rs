@@ -299,19 +299,7 @@ async fn a_slot_dropped_by_an_operator_fails_clearly() {
     // Nothing was streamed from a new slot behind the user's back.
     assert_eq!(w.records(&topic).len(), 2);
     // The way back: stop, reset the offsets, resume: a new snapshot with every row.
-    api.put(&format!("/connectors/{name}/stop"), None).await;
-    let (code, body) = api.delete(&format!("/connectors/{name}/offsets")).await;
-    assert_eq!(code, StatusCode::OK, "{body}");
-    api.put(&format!("/connectors/{name}/resume"), None).await;
-    wait_for(120, "the new snapshot", &w, || {
-        w.records(&topic)
-            .iter()
-            .filter(|r| payload(r)["op"] == "r")
-            .count()
-            >= 4
-    })
-    .await;
-    assert_eq!(api.task_state(&name).await, "RUNNING");
+    start_over(&api, &w, &name, &topic, 4).await;
     w.stop();
     db.drop().await;
 }

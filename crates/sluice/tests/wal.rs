@@ -215,20 +215,7 @@ async fn an_invalidated_slot_fails_clearly_and_a_new_snapshot_recovers() {
         .batch_execute("SELECT pg_reload_conf()")
         .await
         .unwrap();
-    api.put(&format!("/connectors/{name}/stop"), None).await;
-    let (code, body) = api.delete(&format!("/connectors/{name}/offsets")).await;
-    assert_eq!(code, StatusCode::OK, "{body}");
-    api.put(&format!("/connectors/{name}/resume"), None).await;
-    let topic = format!("{name}.public.t");
-    wait_for(120, "the new snapshot", &w, || {
-        w.records(&topic)
-            .iter()
-            .filter(|r| payload(r)["op"] == "r")
-            .count()
-            >= 2
-    })
-    .await;
-    assert_eq!(api.task_state(&name).await, "RUNNING");
+    start_over(&api, &w, &name, &format!("{name}.public.t"), 2).await;
     w.stop();
     db.drop().await;
 }

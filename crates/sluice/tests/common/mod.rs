@@ -627,3 +627,21 @@ pub fn run_failing(within_secs: u64, config: &Json) -> String {
         std::thread::sleep(Duration::from_millis(100));
     }
 }
+
+/// The way back from a lost slot: stop the connector, reset its offsets, resume, and wait for
+/// the new snapshot's `snapshot_rows` read events in `topic`; the task is RUNNING after.
+pub async fn start_over(api: &Api, w: &Sluice, name: &str, topic: &str, snapshot_rows: usize) {
+    api.put(&format!("/connectors/{name}/stop"), None).await;
+    let (code, body) = api.delete(&format!("/connectors/{name}/offsets")).await;
+    assert_eq!(code, StatusCode::OK, "{body}");
+    api.put(&format!("/connectors/{name}/resume"), None).await;
+    wait_for(120, "the new snapshot", w, || {
+        w.records(topic)
+            .iter()
+            .filter(|r| payload(r)["op"] == "r")
+            .count()
+            >= snapshot_rows
+    })
+    .await;
+    assert_eq!(api.task_state(name).await, "RUNNING");
+}
