@@ -138,7 +138,9 @@ pub struct PostgresConfig {
     pub tombstones_on_delete: bool,
     pub message_key_columns: Vec<MessageKeyColumns>,
     pub skipped: SkippedOperations,
-    pub provide_transaction_metadata: bool,
+    /// `provide.transaction.metadata`: the transaction topic's name
+    /// (`<topic.prefix>.<topic.transaction>`), `None` when off.
+    pub transaction_topic: Option<String>,
     pub max_batch_size: usize,
     pub max_queue_size: usize,
     /// `snapshot.max.threads`: connections reading each table's snapshot at once (as block
@@ -411,14 +413,10 @@ impl PostgresConfig {
         for (k, v) in masking {
             r.issue(&k, Some(&v), "column masking and truncation are not supported by Sluice; leave the column out with column.exclude.list");
         }
-        let provide_transaction_metadata = r.bool("provide.transaction.metadata");
-        if provide_transaction_metadata {
-            r.issue(
-                "provide.transaction.metadata",
-                Some("true"),
-                "transaction metadata (the transaction topic and the events' transaction block) is not implemented yet",
-            );
-        }
+        let transaction_topic = format!("{topic_prefix}.{}", r.string("topic.transaction"));
+        let transaction_topic = r
+            .bool("provide.transaction.metadata")
+            .then_some(transaction_topic);
         PostgresConfig {
             name,
             hostname,
@@ -447,7 +445,7 @@ impl PostgresConfig {
             tombstones_on_delete: r.bool("tombstones.on.delete"),
             message_key_columns,
             skipped,
-            provide_transaction_metadata,
+            transaction_topic,
             max_batch_size,
             max_queue_size,
             snapshot_max_threads: r.int("snapshot.max.threads") as usize,

@@ -15,6 +15,7 @@ pub mod snapshot;
 pub mod source;
 mod stream;
 pub mod tls;
+mod transaction;
 pub mod types;
 
 pub use error::PostgresError;

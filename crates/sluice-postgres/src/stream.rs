@@ -20,6 +20,7 @@ use crate::error::{query_error, PostgresError};
 use crate::pgoutput::{self, LogicalMessage, OldTuple, Relation, Tuple, TupleValue};
 use crate::slot::{connect_replication, repl_error};
 use crate::source::{now_us, IDLE_POLL};
+use crate::transaction::{TransactionCounts, TransactionTopic};
 
 /// µs between the Unix epoch and Postgres' epoch (2000-01-01).
 const PG_EPOCH_OFFSET_US: i64 = 946_684_800_000_000;
@@ -32,11 +33,15 @@ pub(crate) struct StreamState {
     last_commit_lsn: Option<u64>,
     /// The highest LSN put into an offset so far.
     last_offset_lsn: u64,
+    /// `provide.transaction.metadata`.
+    transaction_topic: Option<TransactionTopic>,
 }
 
 struct Txn {
     xid: u32,
     commit_ts_us: i64,
+    /// Event counters for the transaction block (with `provide.transaction.metadata`).
+    counts: Option<TransactionCounts>,
 }
 
 impl StreamState {
@@ -60,6 +65,7 @@ impl StreamState {
             txn: None,
             last_commit_lsn: None,
             last_offset_lsn: start_lsn,
+            transaction_topic: cfg.transaction_topic.clone().map(TransactionTopic::new),
         })
     }
 
@@ -134,11 +140,23 @@ impl StreamState {
                 ReplicationEvent::Begin {
                     xid,
                     commit_time_micros,
-                    ..
+                    final_lsn,
                 } => {
+                    let commit_ts_us = commit_time_micros + PG_EPOCH_OFFSET_US;
+                    let counts = self.transaction_topic.as_ref().map(|t| {
+                        let (begin, counts) = t.begin(
+                            xid,
+                            final_lsn.0,
+                            commit_ts_us.div_euclid(1000),
+                            now_us().div_euclid(1000),
+                        );
+                        batch.records.push(begin);
+                        counts
+                    });
                     self.txn = Some(Txn {
                         xid,
-                        commit_ts_us: commit_time_micros + PG_EPOCH_OFFSET_US,
+                        commit_ts_us,
+                        counts,
                     });
                 }
                 ReplicationEvent::Commit {
@@ -146,7 +164,18 @@ impl StreamState {
                     end_lsn,
                     commit_time_micros,
                 } => {
-                    let xid = self.txn.take().map(|t| t.xid);
+                    let txn = self.txn.take();
+                    let xid = txn.as_ref().map(|t| t.xid);
+                    if let (Some(topic), Some(counts)) =
+                        (&self.transaction_topic, txn.and_then(|t| t.counts))
+                    {
+                        batch.records.push(topic.end(
+                            counts,
+                            end_lsn.0,
+                            (commit_time_micros + PG_EPOCH_OFFSET_US).div_euclid(1000),
+                            now_us().div_euclid(1000),
+                        ));
+                    }
                     self.last_commit_lsn = Some(lsn.0);
                     self.last_offset_lsn = self.last_offset_lsn.max(end_lsn.0);
                     batch.offsets = vec![SourceOffset {
@@ -233,7 +262,7 @@ async fn apply(
     now: i64,
     out: &mut Vec<Record>,
 ) -> Result<(), PostgresError> {
-    let pos = |st: &StreamState| SourcePosition {
+    let pos = SourcePosition {
         ts_us: st.txn.as_ref().map_or(now, |t| t.commit_ts_us),
         snapshot: "false",
         last_commit_lsn: st.last_commit_lsn,
@@ -252,7 +281,13 @@ async fn apply(
             }
             let table = &rel.table;
             let after = rel.row(&new, false)?;
-            out.push(table.change("c", None, Some(after), &pos(st), now));
+            emit(
+                &mut st.txn,
+                out,
+                table,
+                table.change("c", None, Some(after), &pos, now),
+                lsn,
+            );
         }
         LogicalMessage::Update {
             relation_id,
@@ -279,20 +314,38 @@ async fn apply(
                 // of the new one.
                 let Some(before) = before else { return Ok(()) };
                 if !cfg.skipped.delete {
-                    out.push(table.change("d", Some(before.clone()), None, &pos(st), now));
+                    emit(
+                        &mut st.txn,
+                        out,
+                        table,
+                        table.change("d", Some(before.clone()), None, &pos, now),
+                        lsn,
+                    );
                     if cfg.tombstones_on_delete {
                         out.push(table.tombstone(&before, now));
                     }
                 }
                 if !cfg.skipped.create {
-                    out.push(table.change("c", None, Some(after), &pos(st), now));
+                    emit(
+                        &mut st.txn,
+                        out,
+                        table,
+                        table.change("c", None, Some(after), &pos, now),
+                        lsn,
+                    );
                 }
             } else if !cfg.skipped.update {
                 let before = match old {
                     Some(OldTuple::Full(_)) => before,
                     _ => None,
                 };
-                out.push(table.change("u", before, Some(after), &pos(st), now));
+                emit(
+                    &mut st.txn,
+                    out,
+                    table,
+                    table.change("u", before, Some(after), &pos, now),
+                    lsn,
+                );
             }
         }
         LogicalMessage::Delete { relation_id, old } => {
@@ -308,7 +361,13 @@ async fn apply(
                 OldTuple::Full(t) => rel.row(t, false)?,
                 OldTuple::Key(t) => rel.row(t, true)?,
             };
-            out.push(table.change("d", Some(before.clone()), None, &pos(st), now));
+            emit(
+                &mut st.txn,
+                out,
+                table,
+                table.change("d", Some(before.clone()), None, &pos, now),
+                lsn,
+            );
             if cfg.tombstones_on_delete {
                 out.push(table.tombstone(&before, now));
             }
@@ -320,13 +379,29 @@ async fn apply(
             }
             for id in relation_ids {
                 if let Some(rel) = st.relations.get(&id) {
-                    out.push(rel.table.truncate(&pos(st), now));
+                    let record = rel.table.truncate(&pos, now);
+                    emit(&mut st.txn, out, &rel.table, record, lsn);
                 }
             }
         }
         _ => {}
     }
     Ok(())
+}
+
+/// Hands a change event on, counted in its transaction's metadata when that is on.
+fn emit(
+    txn: &mut Option<Txn>,
+    out: &mut Vec<Record>,
+    table: &TableEvents,
+    mut record: Record,
+    lsn: u64,
+) {
+    if let Some(counts) = txn.as_mut().and_then(|t| t.counts.as_mut()) {
+        let collection = format!("{}.{}", table.table.schema, table.table.name);
+        counts.event(&mut record, &collection, lsn);
+    }
+    out.push(record);
 }
 
 /// A change skipped by `skipped.operations`.

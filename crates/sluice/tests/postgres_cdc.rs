@@ -477,3 +477,142 @@ async fn parallel_snapshot_matches_a_single_read() {
     );
     db.drop().await;
 }
+
+/// Debezium's TransactionMetadataIT: a BEGIN and an END per transaction on
+/// `<prefix>.transaction`, and each change's `transaction` block. Ids are `<xid>:<lsn>`; only the
+/// xid part is shared by the records of one transaction.
+#[tokio::test(flavor = "multi_thread")]
+async fn transaction_metadata() {
+    let db = TestDb::empty("txm").await;
+    db.exec(
+        "CREATE SCHEMA s1; CREATE SCHEMA s2; \
+         CREATE TABLE s1.a (pk serial PRIMARY KEY, aa integer); \
+         CREATE TABLE s2.a (pk serial PRIMARY KEY, aa integer, bb varchar(20)); \
+         CREATE TABLE public.ignored (id int PRIMARY KEY)",
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Sluice::new(dir.path());
+    s.start(
+        &[db.connector(
+            "txm",
+            &[
+                ("provide.transaction.metadata", "true"),
+                ("table.include.list", "s1.a,s2.a"),
+                ("snapshot.mode", "no_data"),
+            ],
+        )],
+        &[],
+    );
+    s.wait_streaming().await;
+    db.exec("INSERT INTO s1.a (aa) VALUES (1); INSERT INTO s2.a (aa) VALUES (1)")
+        .await;
+    // One transaction: two changes of s1.a, a primary-key change of s2.a (a delete, its
+    // tombstone and a create: two events), and a change of a table not captured.
+    db.exec(
+        "BEGIN; INSERT INTO s1.a (aa) VALUES (2); INSERT INTO public.ignored VALUES (1); \
+         UPDATE s2.a SET pk = 10 WHERE pk = 1; UPDATE s1.a SET aa = 3 WHERE pk = 2; COMMIT",
+    )
+    .await;
+    wait_for(60, "two END records", &s, || {
+        s.records("txm.transaction").len() >= 4
+    })
+    .await;
+
+    let tx = s.records("txm.transaction");
+    let tx: Vec<&Json> = tx.iter().map(payload).collect();
+    let xid = |id: &Json| id.as_str().unwrap().split(':').next().unwrap().to_owned();
+    let lsn = |id: &Json| {
+        id.as_str()
+            .unwrap()
+            .split(':')
+            .nth(1)
+            .unwrap()
+            .parse::<i64>()
+            .unwrap()
+    };
+    assert_eq!(tx[0]["status"], "BEGIN");
+    assert!(tx[0]["event_count"].is_null() && tx[0]["data_collections"].is_null());
+    assert_eq!(tx[1]["status"], "END");
+    assert_eq!(xid(&tx[0]["id"]), xid(&tx[1]["id"]));
+    assert_eq!(tx[1]["event_count"], 2);
+    assert_eq!(
+        tx[1]["data_collections"],
+        serde_json::json!([
+            {"data_collection": "s1.a", "event_count": 1},
+            {"data_collection": "s2.a", "event_count": 1},
+        ])
+    );
+    assert_eq!(tx[2]["status"], "BEGIN");
+    assert_eq!(tx[3]["event_count"], 4);
+    assert_eq!(
+        tx[3]["data_collections"],
+        serde_json::json!([
+            {"data_collection": "s1.a", "event_count": 2},
+            {"data_collection": "s2.a", "event_count": 2},
+        ])
+    );
+    assert_ne!(xid(&tx[1]["id"]), xid(&tx[3]["id"]));
+    assert!(lsn(&tx[2]["id"]) < lsn(&tx[3]["id"]));
+    // ts_ms is the commit time; the key is the id.
+    assert!(tx[3]["ts_ms"].as_i64().unwrap() > 1_600_000_000_000);
+    let raw = s.records("txm.transaction");
+    assert_eq!(
+        key_payload(&raw[3]),
+        &serde_json::json!({"id": tx[3]["id"]})
+    );
+    // SchemaFactory.transactionValueSchema as Connect's JSON converter writes it.
+    assert_eq!(
+        raw[3]["value"]["schema"],
+        serde_json::json!({"type":"struct","fields":[
+            {"type":"string","optional":false,"field":"status"},
+            {"type":"string","optional":false,"field":"id"},
+            {"type":"int64","optional":true,"field":"event_count"},
+            {"type":"array","items":{"type":"struct","fields":[
+                {"type":"string","optional":false,"field":"data_collection"},
+                {"type":"int64","optional":false,"field":"event_count"}],
+                "optional":true,"name":"event.collection","version":1},
+             "optional":true,"field":"data_collections"},
+            {"type":"int64","optional":false,"field":"ts_ms"}],
+         "optional":false,"name":"io.debezium.connector.common.TransactionMetadataValue","version":1})
+    );
+
+    // The blocks: (topic, op, total_order, data_collection_order), tombstones not counted.
+    let mut blocks = Vec::new();
+    for topic in ["txm.s1.a", "txm.s2.a"] {
+        for r in s.records(topic) {
+            let p = payload(&r);
+            if p.is_null() {
+                continue;
+            }
+            let t = &p["transaction"];
+            let in_second = xid(&t["id"]) == xid(&tx[3]["id"]);
+            let in_first = xid(&t["id"]) == xid(&tx[1]["id"]);
+            assert!(in_first || in_second, "{t}");
+            assert_eq!(lsn(&t["id"]), p["source"]["lsn"].as_i64().unwrap());
+            blocks.push((
+                in_second,
+                topic,
+                p["op"].as_str().unwrap().to_owned(),
+                t["total_order"].as_i64().unwrap(),
+                t["data_collection_order"].as_i64().unwrap(),
+            ));
+        }
+    }
+    blocks.sort_by_key(|b| (b.0, b.3));
+    let expected = [
+        (false, "txm.s1.a", "c", 1, 1),
+        (false, "txm.s2.a", "c", 2, 1),
+        (true, "txm.s1.a", "c", 1, 1),
+        (true, "txm.s2.a", "d", 2, 1),
+        (true, "txm.s2.a", "c", 3, 2),
+        (true, "txm.s1.a", "u", 4, 2),
+    ];
+    let got: Vec<_> = blocks
+        .iter()
+        .map(|(a, b, c, d, e)| (*a, *b, c.as_str(), *d, *e))
+        .collect();
+    assert_eq!(got, expected);
+    s.stop();
+    db.drop().await;
+}

@@ -482,17 +482,15 @@ async fn validate_declares_every_key_and_reports_unsupported_and_unknown_ones() 
     // Known but not implemented, a bad TLS mode, unknown, older plugin, bad transform.
     config["incremental.snapshot.chunk.size"] = json!("5000");
     config["database.sslmode"] = json!("sometimes");
-    config["provide.transaction.metadata"] = json!("true");
     config["not.a.key"] = json!("1");
     config["plugin.name"] = json!("wal2json");
     config["transforms"] = json!("unwrap");
     let body = validate(config.clone()).await;
-    assert_eq!(body["error_count"], 4, "{body}");
+    assert_eq!(body["error_count"], 3, "{body}");
     let errors = |key: &str| value(&body, key)["errors"].to_string();
     let warnings = |key: &str| value(&body, key)["warnings"].to_string();
     assert!(errors("incremental.snapshot.chunk.size").contains("is not supported by Sluice"));
     assert!(errors("database.sslmode").contains("Invalid value sometimes"));
-    assert!(errors("provide.transaction.metadata").contains("not implemented"));
     assert!(errors("transforms.unwrap.type").contains("Missing required configuration"));
     assert!(
         warnings("not.a.key").contains("Unknown configuration key"),

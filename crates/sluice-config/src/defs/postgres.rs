@@ -1383,6 +1383,5 @@ pub static POSTGRES: &[ConfigKey] = &[
         "Advanced",
         "Specify the transaction topic name. Defaults to ${topic.prefix}.transaction",
     )
-    .default("transaction")
-    .unsupported("the transaction topic name is not configurable"),
+    .default("transaction"),
 ];
