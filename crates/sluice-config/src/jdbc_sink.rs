@@ -67,6 +67,8 @@ pub struct JdbcSinkConfig {
     /// are Julian dates.
     pub legacy_calendar: bool,
     pub replace_null_with_default: bool,
+    /// `sluice.transaction.topic`: whole source transactions in commit order.
+    pub transaction_topic: Option<String>,
     /// `sluice.offsets.table`
     pub offsets_table: String,
 }
@@ -221,6 +223,7 @@ impl JdbcSinkConfig {
         let use_reduction_buffer = flavour == Flavour::Debezium && r.bool("use.reduction.buffer");
         let batch_size = r.int("batch.size").max(1) as usize;
         let offsets_table = r.string("sluice.offsets.table");
+        let transaction_topic = transaction_topic(r, flavour);
         // Debezium's pool retries on its own; the same three attempts ten seconds apart.
         let (connection_attempts, connection_backoff_ms) = match flavour {
             Flavour::Confluent => (
@@ -252,8 +255,34 @@ impl JdbcSinkConfig {
             legacy_calendar,
             replace_null_with_default,
             offsets_table,
+            transaction_topic,
         }
     }
+}
+
+/// `sluice.transaction.topic`: Debezium envelopes only, and a topic the connector consumes.
+fn transaction_topic(r: &mut KeyReader<'_>, flavour: Flavour) -> Option<String> {
+    const KEY: &str = "sluice.transaction.topic";
+    let topic = r.get(KEY).filter(|t| !t.is_empty())?.to_owned();
+    if flavour == Flavour::Confluent {
+        r.issue(KEY, Some(&topic), "the transaction-consistent mode reads the transaction block of Debezium envelopes: use io.debezium.connector.jdbc.JdbcSinkConnector");
+    }
+    let props = &r.raw().props;
+    let consumed = match (props.get("topics"), props.get("topics.regex")) {
+        (Some(list), _) if !list.trim().is_empty() => list.split(',').any(|t| t.trim() == topic),
+        (_, Some(re)) => {
+            regex::Regex::new(&format!("^(?:{re})$")).is_ok_and(|re| re.is_match(&topic))
+        }
+        _ => true,
+    };
+    if !consumed {
+        r.issue(
+            KEY,
+            Some(&topic),
+            "must be one of the topics the connector consumes (topics or topics.regex)",
+        );
+    }
+    Some(topic)
 }
 
 /// `connection.url` with the user and password keys; the URL's `ssl*` parameters become the
@@ -446,5 +475,38 @@ mod tests {
             "{e}"
         );
         assert!(!e.contains("hunter2"));
+    }
+
+    #[test]
+    fn transaction_topic_is_debeziums_and_consumed() {
+        let base = |class, topics: (&'static str, &'static str), user| {
+            parse(&[
+                ("connector.class", class),
+                topics,
+                ("connection.url", "jdbc:postgresql://db/target"),
+                (user, "u"),
+                ("sluice.transaction.topic", "pg.transaction"),
+            ])
+        };
+        let ok = base(DEBEZIUM, ("topics.regex", "pg\\..*"), "connection.username").unwrap();
+        let ConnectorConfig::JdbcSink(c) = ok.connector else {
+            panic!()
+        };
+        assert_eq!(c.transaction_topic.as_deref(), Some("pg.transaction"));
+        let e = base(
+            DEBEZIUM,
+            ("topics", "pg.public.a,pg.public.b"),
+            "connection.username",
+        )
+        .unwrap_err();
+        assert!(
+            e.contains("sluice.transaction.topic") && e.contains("must be one of the topics"),
+            "{e}"
+        );
+        let e = base(CONFLUENT, ("topics", "pg.transaction"), "connection.user").unwrap_err();
+        assert!(
+            e.contains("io.debezium.connector.jdbc.JdbcSinkConnector"),
+            "{e}"
+        );
     }
 }

@@ -508,3 +508,164 @@ async fn sink_connection_uses_tls_as_libpq_does() {
         &format!("DROP DATABASE {target_db} WITH (FORCE)"),
     );
 }
+
+/// The transaction-consistent mode: the target keeps Pagila's foreign keys (and its triggers,
+/// which must not fire for replicated rows); a writer commits multi-table transactions while a
+/// checker queries the target all along: it never sees a rental without its customer, nor a
+/// customer whose rental is missing or from another transaction. The worker is killed with
+/// -9 mid-stream: the source sends transactions again, which the sink skips.
+#[tokio::test(flavor = "multi_thread")]
+async fn transaction_consistent_mode_keeps_foreign_keys_through_a_kill() {
+    let db = TestDb::pagila("jsink_tx").await;
+    let target = TestDb::pagila("jsink_tx_target").await;
+    target
+        .exec("TRUNCATE public.customer, public.rental CASCADE")
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Sluice::new(dir.path());
+    let name = unique("tx");
+    let source = db.connector(
+        &name,
+        &[
+            ("table.include.list", "public.customer,public.rental"),
+            ("provide.transaction.metadata", "true"),
+        ],
+    );
+    let sink = json!({"name": "jdbc-tx", "config": {
+        "connector.class": "io.debezium.connector.jdbc.JdbcSinkConnector",
+        "topics.regex": format!("{name}\\.(public\\.(customer|rental)|transaction)"),
+        "sluice.transaction.topic": format!("{name}.transaction"),
+        "connection.url": jdbc_url(&target),
+        "connection.username": target.pg.user,
+        "connection.password": target.pg.password,
+        "insert.mode": "upsert",
+        "delete.enabled": "true",
+        "primary.key.mode": "record_key",
+        "collection.name.format": "${source.table}",
+    }});
+    let configs = [source, sink];
+    s.start(&configs, &[]);
+    s.wait_streaming().await;
+    let tables = ["customer", "rental"];
+    converge(&s, &db, &target, &tables, 120).await;
+
+    // Each writer customer has exactly one rental, and last_name = 'V' || its inventory_id.
+    let check = "SELECT \
+        (SELECT count(*) FROM public.customer c WHERE c.email LIKE 'txw-%' AND (SELECT count(*) \
+           FROM public.rental r WHERE r.customer_id = c.customer_id AND c.last_name = 'V' || r.inventory_id) <> 1) \
+      + (SELECT count(*) FROM public.rental r WHERE NOT EXISTS \
+           (SELECT 1 FROM public.customer c WHERE c.customer_id = r.customer_id)), \
+        (SELECT count(*) FROM public.customer WHERE email LIKE 'txw-%')";
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let checker = {
+        let client = target.pg.connect(&target.name).await;
+        let stop = stop.clone();
+        tokio::spawn(async move {
+            let (mut checks, mut bad, mut seen) =
+                (0u64, Vec::new(), std::collections::BTreeSet::new());
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let row = client.query_one(check, &[]).await.unwrap();
+                let (violations, customers): (i64, i64) = (row.get(0), row.get(1));
+                if violations != 0 {
+                    bad.push(customers);
+                }
+                seen.insert(customers);
+                checks += 1;
+            }
+            (checks, bad, seen.len())
+        })
+    };
+
+    let mut ids = Vec::new();
+    for i in 0..450i64 {
+        match i % 4 {
+            0 | 1 => {
+                let id = db
+                    .scalar_i64(&format!(
+                        "WITH c AS (INSERT INTO public.customer (store_id, first_name, last_name, email, address_id) \
+                           VALUES (1, 'TX', 'V1', 'txw-{i}', 1) RETURNING customer_id), \
+                         r AS (INSERT INTO public.rental (inventory_id, customer_id, staff_id, rental_period) \
+                           SELECT 1, customer_id, 1, tsrange('2026-01-01', NULL) FROM c) \
+                         SELECT customer_id::bigint FROM c"
+                    ))
+                    .await;
+                ids.push(id);
+            }
+            2 => {
+                let id = ids[ids.len() / 2];
+                let k = i % 4000 + 1;
+                db.exec(&format!(
+                    "BEGIN; UPDATE public.customer SET last_name = 'V{k}' WHERE customer_id = {id}; \
+                     UPDATE public.rental SET inventory_id = {k} WHERE customer_id = {id}; COMMIT"
+                ))
+                .await;
+            }
+            _ => {
+                let id = ids.remove(0);
+                db.exec(&format!(
+                    "BEGIN; DELETE FROM public.rental WHERE customer_id = {id}; \
+                     DELETE FROM public.customer WHERE customer_id = {id}; COMMIT"
+                ))
+                .await;
+            }
+        }
+        if i == 200 {
+            s.kill();
+            s.start(&configs, &[]);
+        }
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    converge(&s, &db, &target, &tables, 120).await;
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let (checks, bad, states) = checker.await.unwrap();
+    assert!(
+        bad.is_empty(),
+        "the target showed half transactions: {bad:?}"
+    );
+    assert!(
+        states > 10,
+        "the checker saw only {states} states in {checks} checks"
+    );
+    // The last transaction applied is kept with the positions.
+    let last_end = target
+        .scalar_i64(&format!(
+            "SELECT next_offset FROM public.__sluice_sink_offsets WHERE topic = '{name}.transaction' AND kafka_partition = -1"
+        ))
+        .await;
+    assert!(last_end > 0);
+    assert!(!s.log_text().contains("foreign key"), "{}", s.log_text());
+    s.stop();
+    db.drop().await;
+    target.drop().await;
+}
+
+/// The mode needs `session_replication_role`: a user who may not set it gets a clear failure.
+#[tokio::test(flavor = "multi_thread")]
+async fn transaction_consistent_mode_needs_the_replica_role() {
+    let target = TestDb::empty("jsink_txrole").await;
+    let user = unique("plain");
+    target
+        .exec(&format!(
+            "CREATE ROLE {user} LOGIN PASSWORD 'secret-pw'; GRANT ALL ON SCHEMA public TO {user}"
+        ))
+        .await;
+    let sink = json!({"name": "jdbc-txrole", "config": {
+        "connector.class": "io.debezium.connector.jdbc.JdbcSinkConnector",
+        "topics": "pg.transaction,pg.public.a",
+        "sluice.transaction.topic": "pg.transaction",
+        "connection.url": jdbc_url(&target),
+        "connection.username": user,
+        "connection.password": "secret-pw",
+        "primary.key.mode": "record_key",
+    }});
+    let err = run_failing(60, &sink);
+    assert!(
+        err.contains("session_replication_role") && err.contains("GRANT SET ON PARAMETER"),
+        "{err}"
+    );
+    assert!(!err.contains("secret-pw"));
+    target
+        .exec(&format!("DROP OWNED BY {user}; DROP ROLE {user}"))
+        .await;
+    target.drop().await;
+}

@@ -15,7 +15,7 @@ const RETRIES: &str =
 
 /// Sluice's keys, the same in both classes.
 macro_rules! sluice_keys {
-    () => {
+    (offsets) => {
         ConfigKey::new(
             "sluice.offsets.table",
             String,
@@ -24,6 +24,15 @@ macro_rules! sluice_keys {
             "Table in the target database holding the sink's consumer positions, written in the same transaction as each batch (created when missing).",
         )
         .default("__sluice_sink_offsets")
+    };
+    (transaction) => {
+        ConfigKey::new(
+            "sluice.transaction.topic",
+            String,
+            Medium,
+            "Sluice",
+            "Transaction-consistent mode: the source's transaction topic (provide.transaction.metadata=true), consumed with the tables' topics. Each source transaction is applied whole, in commit order, with session_replication_role=replica (Debezium's JdbcSinkConnector only).",
+        )
     };
 }
 
@@ -248,7 +257,8 @@ pub static CONFLUENT: &[ConfigKey] = &[
     )
     .default("true")
     .not_applicable("SQL Server only"),
-    sluice_keys!(),
+    sluice_keys!(offsets),
+    sluice_keys!(transaction),
 ];
 
 pub static DEBEZIUM: &[ConfigKey] = &[
@@ -420,5 +430,6 @@ pub static DEBEZIUM: &[ConfigKey] = &[
     )
     .default("public")
     .unsupported("PostGIS geometries are not implemented (geometric points are)"),
-    sluice_keys!(),
+    sluice_keys!(offsets),
+    sluice_keys!(transaction),
 ];

@@ -10,10 +10,16 @@
 //! is a handful of round trips whatever its size. A statement the target refuses for its data
 //! (a value a column rejects, a constraint) is replayed record by record under savepoints, so
 //! only the offending records are handed to the error policy, with their SQLSTATE.
+//!
+//! With `sluice.transaction.topic` (see `transactions`), changes are applied whole source
+//! transaction by whole source transaction, in commit order, as PostgreSQL's own logical
+//! replication applies them: with `session_replication_role = replica`, so the tables of the
+//! initial snapshot can load in any order while the target keeps its foreign keys.
 
 mod change;
 pub mod render;
 mod table;
+mod transactions;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -30,6 +36,7 @@ use crate::identifier::{column, TableId};
 use change::{Change, Op};
 use render::RenderOptions;
 use table::{Table, Tables};
+use transactions::{Kind, Transactions};
 
 pub use change::Op as ChangeOp;
 
@@ -51,6 +58,8 @@ pub struct JdbcSink {
     in_transaction: bool,
     /// Next offset per topic partition, of everything written in the open transaction.
     positions: BTreeMap<(String, i32), i64>,
+    /// The transaction-consistent mode.
+    transactions: Option<Transactions>,
 }
 
 impl JdbcSink {
@@ -85,6 +94,31 @@ impl JdbcSink {
             db_timezone: cfg.db_timezone.clone(),
             legacy_calendar: cfg.legacy_calendar,
         };
+        let transactions = match &cfg.transaction_topic {
+            Some(topic) => {
+                client
+                    .batch_execute("SET session_replication_role = replica")
+                    .await
+                    .map_err(|e| JdbcError::Config {
+                        key: "sluice.transaction.topic",
+                        message: format!(
+                            "the transaction-consistent mode applies changes with session_replication_role = replica, as PostgreSQL's logical replication does; the target refused it ({}): connect as a superuser, or GRANT SET ON PARAMETER session_replication_role TO the user",
+                            reason(&e)
+                        ),
+                    })?;
+                // The END position of the last transaction applied, kept beside the positions.
+                let row = client
+                    .query_opt(
+                        &format!("SELECT next_offset FROM {offsets_table} WHERE connector = $1 AND topic = $2 AND kafka_partition = -1"),
+                        &[&name, topic],
+                    )
+                    .await
+                    .map_err(JdbcError::query(format!("table {offsets_table}"), "reading the last transaction applied"))?;
+                let last_end = row.map(|r| r.get::<_, i64>(0) as u64);
+                Some(Transactions::new(topic.clone(), last_end))
+            }
+            None => None,
+        };
         Ok(JdbcSink {
             name: name.to_owned(),
             cfg,
@@ -94,6 +128,7 @@ impl JdbcSink {
             opts,
             in_transaction: false,
             positions: BTreeMap::new(),
+            transactions,
         })
     }
 
@@ -103,7 +138,7 @@ impl JdbcSink {
             .client
             .query(
                 &format!(
-                    "SELECT topic, kafka_partition, next_offset FROM {} WHERE connector = $1",
+                    "SELECT topic, kafka_partition, next_offset FROM {} WHERE connector = $1 AND kafka_partition >= 0",
                     self.offsets_table
                 ),
                 &[&self.name],
@@ -403,6 +438,14 @@ fn statement(cfg: &JdbcSinkConfig, table: &Table, change: &Change) -> Result<Sta
 }
 
 impl Sink for JdbcSink {
+    fn retained(&self) -> Vec<SourceOffset> {
+        let held = self.transactions.as_ref().map(|t| t.held_from());
+        held.unwrap_or_default()
+            .into_iter()
+            .map(|((topic, partition), offset)| SourceOffset::consumer(&topic, partition, offset))
+            .collect()
+    }
+
     async fn write(&mut self, records: &[Record]) -> Result<Written, ConnectorError> {
         let mut written = Written::default();
         let mut changes = Vec::with_capacity(records.len());
@@ -414,13 +457,27 @@ impl Sink for JdbcSink {
                     .or_insert(0);
                 *next = (*next).max(c.offset + 1);
             }
+            if self.transactions.is_some() {
+                match self.hold(r) {
+                    Ok(true) => continue,
+                    Ok(false) => {}
+                    Err(e) => {
+                        written.rejected.push((i, e.into()));
+                        continue;
+                    }
+                }
+            }
             match change::change(&self.cfg, r) {
                 Ok(Some(c)) => changes.push((i, c)),
                 Ok(None) => {}
                 Err(e) => written.rejected.push((i, e.into())),
             }
         }
-        if changes.is_empty() {
+        let mut complete = Vec::new();
+        while let Some(t) = self.transactions.as_mut().and_then(|t| t.next_complete()) {
+            complete.push(t);
+        }
+        if changes.is_empty() && complete.is_empty() {
             return Ok(written);
         }
         let result = async {
@@ -435,6 +492,20 @@ impl Sink for JdbcSink {
                         .await?;
                 }
                 Err(Failure::Task(e)) => return Err(ConnectorError::from(e)),
+            }
+            for (changes, end_lsn) in &complete {
+                let changes: Vec<(usize, Change)> =
+                    changes.iter().cloned().map(|c| (0, c)).collect();
+                match self.apply(&changes).await {
+                    Ok(()) => {}
+                    // Part of a transaction would break the mode's promise: the task stops.
+                    Err(Failure::Data(reason)) => {
+                        return Err(ConnectorError::permanent(format!(
+                            "the source transaction ending at LSN {end_lsn} cannot be applied whole: {reason}"
+                        )))
+                    }
+                    Err(Failure::Task(e)) => return Err(ConnectorError::from(e)),
+                }
             }
             Ok::<_, ConnectorError>(())
         }
@@ -454,10 +525,25 @@ impl Sink for JdbcSink {
         let result = async {
             self.begin().await?;
             let (mut topics, mut partitions, mut offsets) = (Vec::new(), Vec::new(), Vec::new());
+            let held = self
+                .transactions
+                .as_ref()
+                .map(|t| t.held_from())
+                .unwrap_or_default();
             for ((t, p), o) in &self.positions {
                 topics.push(t.as_str());
                 partitions.push(*p);
-                offsets.push(*o);
+                offsets.push(held.get(&(t.clone(), *p)).map_or(*o, |h| (*h).min(*o)));
+            }
+            if let Some(Transactions {
+                topic,
+                last_end: Some(end),
+                ..
+            }) = &self.transactions
+            {
+                topics.push(topic.as_str());
+                partitions.push(-1);
+                offsets.push(*end as i64);
             }
             self.client
                 .execute(
@@ -493,6 +579,38 @@ impl Sink for JdbcSink {
 }
 
 impl JdbcSink {
+    /// Transaction-consistent mode: holds `record` back if it belongs to a source transaction
+    /// (`Ok(true)`: nothing more to do with it now); `Ok(false)` for a record outside any.
+    fn hold(&mut self, record: &Record) -> Result<bool, String> {
+        let Some(txns) = self.transactions.as_mut() else {
+            return Ok(false);
+        };
+        let at = record
+            .consumed
+            .as_ref()
+            .map(|c| (c.record.topic.clone(), c.partition, c.offset))
+            .unwrap_or_else(|| (record.topic.clone(), 0, 0));
+        match txns.kind(record)? {
+            Kind::Begin => Ok(true),
+            Kind::End {
+                xid,
+                end_lsn,
+                count,
+            } => {
+                txns.end(xid, end_lsn, count, at)?;
+                Ok(true)
+            }
+            Kind::Change { xid, order } => {
+                let change = change::change(&self.cfg, record)?;
+                txns.hold(xid, order, at, change);
+                Ok(true)
+            }
+            // A tombstone follows its delete, which is in the transaction.
+            Kind::Outside if record.value.is_none() => Ok(true),
+            Kind::Outside => Ok(false),
+        }
+    }
+
     /// After an error the open transaction is gone (or must go): nothing of it is committed,
     /// and the positions it covered will be read again.
     async fn abandon(&mut self) {
