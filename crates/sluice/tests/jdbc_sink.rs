@@ -610,10 +610,24 @@ async fn transaction_consistent_mode_keeps_foreign_keys_through_a_kill() {
             }
         }
         if i == 200 {
+            // One large transaction (two changes of each of 16,044 rentals, shipped by the
+            // source in pieces before its commit), and the kill while it is on its way: the
+            // source sends it again whole, and the sink must apply it once.
+            let rentals = format!("{name}.public.rental");
+            let before = s.topic_bytes(&rentals);
+            db.exec(
+                "BEGIN; UPDATE public.rental SET last_update = last_update + interval '1 second'; \
+                 UPDATE public.rental SET last_update = last_update - interval '1 second'; COMMIT",
+            )
+            .await;
+            let deadline = Instant::now() + Duration::from_secs(60);
+            while s.topic_bytes(&rentals) < before + 1_000_000 && Instant::now() < deadline {
+                tokio::time::sleep(Duration::from_millis(5)).await;
+            }
             s.kill();
             s.start(&configs, &[]);
         }
-        tokio::time::sleep(Duration::from_millis(5)).await;
+        tokio::time::sleep(Duration::from_millis(20)).await;
     }
     converge(&s, &db, &target, &tables, 120).await;
     stop.store(true, std::sync::atomic::Ordering::Relaxed);
@@ -633,6 +647,43 @@ async fn transaction_consistent_mode_keeps_foreign_keys_through_a_kill() {
         ))
         .await;
     assert!(last_end > 0);
+    let ends: Vec<String> = s
+        .records(&format!("{name}.transaction"))
+        .iter()
+        .filter(|r| payload(r)["status"] == "END")
+        .map(|r| payload(r)["id"].to_string())
+        .collect();
+    let distinct: std::collections::BTreeSet<&String> = ends.iter().collect();
+    // Changes sent twice: the same (xid, total_order).
+    let mut changes = std::collections::BTreeSet::new();
+    let mut again = 0;
+    for topic in ["customer", "rental"] {
+        for r in s.records(&format!("{name}.public.{topic}")) {
+            let t = &payload(&r)["transaction"];
+            if t.is_object() {
+                let xid = t["id"]
+                    .as_str()
+                    .unwrap()
+                    .split(':')
+                    .next()
+                    .unwrap()
+                    .to_owned();
+                if !changes.insert((xid, t["total_order"].as_i64())) {
+                    again += 1;
+                }
+            }
+        }
+    }
+    eprintln!(
+        "{checks} checks saw {states} states; {} transactions ({} ENDs sent again), {} changes ({again} sent again)",
+        distinct.len(),
+        ends.len() - distinct.len(),
+        changes.len()
+    );
+    assert!(
+        again > 0,
+        "the kill was meant to land inside the large transaction"
+    );
     assert!(!s.log_text().contains("foreign key"), "{}", s.log_text());
     s.stop();
     db.drop().await;

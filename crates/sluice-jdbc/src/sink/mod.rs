@@ -601,9 +601,11 @@ impl JdbcSink {
                 Ok(true)
             }
             Kind::Change { xid, order } => {
-                let change = change::change(&self.cfg, record)?;
-                txns.hold(xid, order, at, change);
-                Ok(true)
+                // A change the sink cannot read still counts towards its transaction.
+                let change = change::change(&self.cfg, record);
+                let refused = change.as_ref().err().cloned();
+                txns.hold(xid, order, at, change.unwrap_or(None));
+                refused.map_or(Ok(true), Err)
             }
             // A tombstone follows its delete, which is in the transaction.
             Kind::Outside if record.value.is_none() => Ok(true),

@@ -7,11 +7,11 @@
 //!
 //! Duplicates: a source that restarts sends the transactions after its last committed offset
 //! again. A transaction whose END position is not past the last one applied (kept with the
-//! consumer positions in the target) is skipped, with its changes, read before or after it.
-//! Consumer positions never pass a change held back (`held_from`), so a restart reads every
-//! unapplied change again.
+//! consumer positions in the target) is collected like any other, then dropped instead of
+//! applied. Consumer positions never pass a record held back (`held_from`): a restart reads
+//! again every change not yet applied or dropped, and the END that completes it.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
 use sluice_core::data::{Schema, Value};
 use sluice_core::record::Record;
@@ -41,9 +41,6 @@ struct End {
     at: At,
 }
 
-/// How many xids of finished transactions are remembered to drop their late duplicates.
-const DONE_MEMORY: usize = 100_000;
-
 #[derive(Debug)]
 pub(crate) struct Transactions {
     pub(crate) topic: String,
@@ -54,9 +51,8 @@ pub(crate) struct Transactions {
     open: HashMap<u32, BTreeMap<i64, (At, Option<Change>)>>,
     /// ENDs read and not yet applied, in commit order.
     ends: VecDeque<End>,
-    /// Xids recently applied or skipped: their changes read from now on are duplicates.
-    done: HashSet<u32>,
-    done_order: VecDeque<u32>,
+    /// ENDs of transactions applied already (sent again), until their changes are all read.
+    again: HashMap<u32, End>,
 }
 
 impl Transactions {
@@ -66,8 +62,7 @@ impl Transactions {
             last_end,
             open: HashMap::new(),
             ends: VecDeque::new(),
-            done: HashSet::new(),
-            done_order: VecDeque::new(),
+            again: HashMap::new(),
         }
     }
 
@@ -132,18 +127,12 @@ impl Transactions {
         }
     }
 
-    /// Holds a change of transaction `xid` back; `false` when it is a duplicate of one
-    /// already applied.
-    pub(crate) fn hold(&mut self, xid: u32, order: i64, at: At, change: Option<Change>) -> bool {
-        if self.done.contains(&xid) {
-            return false;
-        }
+    /// Holds a change of transaction `xid` back until its transaction is complete.
+    pub(crate) fn hold(&mut self, xid: u32, order: i64, at: At, change: Option<Change>) {
         // A source that restarted mid-transaction sends its changes again: one of each order.
-        self.open
-            .entry(xid)
-            .or_default()
-            .insert(order, (at, change));
-        true
+        let held = self.open.entry(xid).or_default();
+        held.entry(order).or_insert((at, change));
+        self.drop_if_complete_again(xid);
     }
 
     /// Queues an END; `false` when it is a duplicate (of a transaction applied, or queued).
@@ -155,7 +144,15 @@ impl Transactions {
         at: At,
     ) -> Result<bool, String> {
         if self.last_end.is_some_and(|l| end_lsn <= l) {
-            self.finish(xid);
+            let end = End {
+                xid,
+                end_lsn,
+                count,
+                at,
+            };
+            // The first copy read holds the position.
+            self.again.entry(xid).or_insert(end);
+            self.drop_if_complete_again(xid);
             return Ok(false);
         }
         if self
@@ -190,7 +187,6 @@ impl Transactions {
         }
         let end = self.ends.pop_front()?;
         let changes = self.open.remove(&end.xid).unwrap_or_default();
-        self.finish(end.xid);
         self.last_end = Some(end.end_lsn);
         let changes = changes
             .into_values()
@@ -200,15 +196,14 @@ impl Transactions {
         Some((changes, end.end_lsn))
     }
 
-    fn finish(&mut self, xid: u32) {
-        self.open.remove(&xid);
-        if self.done.insert(xid) {
-            self.done_order.push_back(xid);
-            if self.done_order.len() > DONE_MEMORY {
-                if let Some(old) = self.done_order.pop_front() {
-                    self.done.remove(&old);
-                }
-            }
+    /// Drops a transaction sent again once all its changes are read.
+    fn drop_if_complete_again(&mut self, xid: u32) {
+        let Some(end) = self.again.get(&xid) else {
+            return;
+        };
+        if self.open.get(&xid).map_or(0, |c| c.len() as i64) >= end.count {
+            self.again.remove(&xid);
+            self.open.remove(&xid);
         }
     }
 
@@ -219,7 +214,7 @@ impl Transactions {
             .open
             .values()
             .flat_map(|c| c.values().map(|(at, _)| at))
-            .chain(self.ends.iter().map(|e| &e.at));
+            .chain(self.ends.iter().chain(self.again.values()).map(|e| &e.at));
         for (topic, partition, offset) in ats {
             let first = from.entry((topic.clone(), *partition)).or_insert(*offset);
             *first = (*first).min(*offset);
@@ -277,14 +272,14 @@ mod tests {
     fn whole_transactions_in_commit_order() {
         let mut t = Transactions::new("tx".into(), None);
         // Transaction 7 commits first but its second change is read last.
-        assert!(t.hold(8, 1, at("a", 0), change(81)));
-        assert!(t.hold(7, 2, at("b", 0), change(72)));
+        t.hold(8, 1, at("a", 0), change(81));
+        t.hold(7, 2, at("b", 0), change(72));
         assert_eq!(t.end(7, 100, 2, at("tx", 1)), Ok(true));
         assert_eq!(t.end(8, 200, 1, at("tx", 3)), Ok(true));
         assert!(t.next_complete().is_none(), "7 lacks a change, 8 must wait");
         assert_eq!(t.held_from().get(&("a".into(), 0)), Some(&0));
         assert_eq!(t.held_from().get(&("tx".into(), 0)), Some(&1));
-        assert!(t.hold(7, 1, at("a", 1), change(71)));
+        t.hold(7, 1, at("a", 1), change(71));
         let (first, end) = t.next_complete().unwrap();
         assert_eq!(
             (tables(&first), end),
@@ -299,14 +294,17 @@ mod tests {
     #[test]
     fn duplicates_from_a_restarted_source_are_dropped() {
         let mut t = Transactions::new("tx".into(), Some(150));
-        // Sent before (END at 100 <= 150): its changes are dropped, read before or after.
-        assert!(t.hold(7, 1, at("a", 0), change(71)));
+        // Applied before (END at 100 <= 150): its changes are dropped once all are read, read
+        // before or after the END, which holds its position until then.
+        t.hold(7, 1, at("a", 0), change(71));
         assert_eq!(t.end(7, 100, 2, at("tx", 0)), Ok(false));
-        assert!(!t.hold(7, 2, at("a", 1), change(72)));
+        assert_eq!(t.held_from().get(&("tx".into(), 0)), Some(&0));
+        assert!(t.next_complete().is_none());
+        t.hold(7, 2, at("a", 1), change(72));
         assert!(t.held_from().is_empty());
         // A transaction read twice before it is applied: one copy of each change.
-        assert!(t.hold(9, 1, at("a", 2), change(91)));
-        assert!(t.hold(9, 1, at("a", 3), change(91)));
+        t.hold(9, 1, at("a", 2), change(91));
+        t.hold(9, 1, at("a", 3), change(91));
         assert_eq!(t.end(9, 300, 1, at("tx", 1)), Ok(true));
         assert_eq!(t.end(9, 300, 1, at("tx", 2)), Ok(false));
         let (changes, end) = t.next_complete().unwrap();
