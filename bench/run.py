@@ -588,27 +588,74 @@ def scenario_jdbc_sink(rows, work):
         "connection.username": "postgres", "connection.password": "postgres",
         "insert.mode": "upsert", "primary.key.mode": "record_key", "delete.enabled": "true",
         "schema.evolution": "basic", "collection.name.format": "${source.table}"}}))
-    t0 = time.time()
-    proc = Proc(["run", "--data-dir", str(data), str(sink)])
-    deadline = t0 + 1800
-    while True:
-        # The positions are committed with the rows: the batch holding the last record is in.
-        done = psql(dst, "SELECT coalesce(max(next_offset), 0) FROM __sluice_sink_offsets") if psql(
-            dst, "SELECT to_regclass('__sluice_sink_offsets') IS NOT NULL") == "t" else "0"
-        if int(done or 0) >= rows:
-            break
-        if proc.p.poll() is not None or time.time() > deadline:
-            raise SystemExit(f"the sink did not finish:\n{proc.log_text()[-3000:]}")
-        time.sleep(0.05)
-    end = time.time()
-    res = proc.finish()
+    sink_run = run_sink(data, sink, dst, f"{name}.public.k", rows)
     applied = int(psql(dst, "SELECT count(*) FROM k"))
     shutil.rmtree(data, ignore_errors=True)
     for db in (src, dst):
         psql("postgres", f"DROP DATABASE IF EXISTS {db} WITH (FORCE)")
     return {"rows": rows, "applied": applied,
             "copy_from": {"seconds": copy_s, "rows_per_s": rows / copy_s},
-            "sluice_sink": dict(res, seconds=end - t0, rows_per_s=rows / (end - t0))}
+            "sluice_sink": sink_run,
+            "transactions": scenario_jdbc_sink_tx(rows, work)}
+
+
+def run_sink(data, config, dst, topic, rows):
+    """Runs a sink config until the positions in the target cover `rows` records of `topic`."""
+    t0 = time.time()
+    proc = Proc(["run", "--data-dir", str(data), str(config)])
+    deadline = t0 + 1800
+    query = f"SELECT coalesce(max(next_offset), 0) FROM __sluice_sink_offsets WHERE topic = '{topic}'"
+    while True:
+        # The positions are committed with the rows: the batch holding the last record is in.
+        done = psql(dst, query) if psql(dst, "SELECT to_regclass('__sluice_sink_offsets') IS NOT NULL") == "t" else "0"
+        if int(done or 0) >= rows:
+            break
+        if proc.p.poll() is not None or time.time() > deadline:
+            raise SystemExit(f"the sink did not finish:\n{proc.log_text()[-3000:]}")
+        time.sleep(0.05)
+    end = time.time()
+    return dict(proc.finish(), seconds=end - t0, rows_per_s=rows / (end - t0))
+
+
+def scenario_jdbc_sink_tx(rows, work, per_txn=100):
+    """Streamed transactions of `per_txn` inserts (the source with provide.transaction.metadata)
+    applied by the Debezium sink as it is, and in the transaction-consistent mode (whole
+    transactions in commit order), from the same topics in the same run."""
+    src = "bench_sinktx_src"
+    fresh_db(src)
+    psql(src, TABLE_DDL.format(name="k"))
+    psql(src, "CREATE PUBLICATION bench_pub FOR TABLE k")
+    data = Path(work) / "data-bench-sinktx"
+    name = "bench_sinktx"
+    cfg = Path(work) / "bench_sinktx_source.json"
+    cfg.write_text(json.dumps(connector(name, src, "public.k", snapshot_mode="no_data",
+                                        provide_transaction_metadata="true")))
+    proc = Proc(["run", "--data-dir", str(data), str(cfg)])
+    wait_offset(proc, data, name, lambda o: o.get("lsn") is not None, 300)
+    psql(src, f"""DO $$ BEGIN FOR t IN 0..{rows // per_txn - 1} LOOP
+        INSERT INTO k {ROWS.format(a=f"t * {per_txn} + 1", b=f"(t + 1) * {per_txn}")}; COMMIT; END LOOP; END $$""")
+    end_lsn = lsn_int(psql(src, "SELECT pg_current_wal_lsn()"))
+    wait_offset(proc, data, name, lambda o: (o.get("lsn") or 0) >= end_lsn, 1800)
+    proc.finish()
+    out = {"rows": rows, "per_txn": per_txn}
+    for mode, extra in (("plain", {}), ("consistent", {"sluice.transaction.topic": f"{name}.transaction"})):
+        dst = f"bench_sinktx_{mode}"
+        fresh_db(dst)
+        topics = f"{name}.public.k" + (f",{name}.transaction" if extra else "")
+        sink = Path(work) / f"bench_sinktx_{mode}.json"
+        sink.write_text(json.dumps({"name": f"bench_sinktx_{mode}", "config": dict({
+            "connector.class": "io.debezium.connector.jdbc.JdbcSinkConnector",
+            "topics": topics,
+            "connection.url": f"jdbc:postgresql://127.0.0.1:{PG_PORT}/{dst}",
+            "connection.username": "postgres", "connection.password": "postgres",
+            "insert.mode": "upsert", "primary.key.mode": "record_key", "delete.enabled": "true",
+            "schema.evolution": "basic", "collection.name.format": "${source.table}"}, **extra)}))
+        out[mode] = run_sink(data, sink, dst, f"{name}.public.k", rows)
+        out[mode]["applied"] = int(psql(dst, "SELECT count(*) FROM k"))
+        psql("postgres", f"DROP DATABASE IF EXISTS {dst} WITH (FORCE)")
+    shutil.rmtree(data, ignore_errors=True)
+    psql("postgres", f"DROP DATABASE IF EXISTS {src} WITH (FORCE)")
+    return out
 
 
 def scenario_backpressure(seconds, work, rate=20_000, sink_rate=1_000):
@@ -935,6 +982,17 @@ def report(results, path):
                   f"{100 * k['rows_per_s'] / c['rows_per_s']:.0f} % | {mb(k['peak_rss'])} | {k['cpu_s']:.1f} |", "",
                   "The sink pays what COPY does not: reading and parsing each record's JSON, rendering every value as "
                   "text, the casts and the `ON CONFLICT` check of an upsert.", ""]
+        tx = js.get("transactions")
+        if tx:
+            p, q = tx["plain"], tx["consistent"]
+            lines += [f"Streamed changes: {tx['rows']:,} inserts committed in transactions of {tx['per_txn']} by the "
+                      "source (`provide.transaction.metadata=true`), applied from the same topics by the same sink as it "
+                      "is and in the transaction-consistent mode (`sluice.transaction.topic`: every change held until its "
+                      "transaction is complete, whole transactions in commit order).", "",
+                      "| apply | seconds | rows/s | vs as is | rows in target | peak RSS | CPU s |", "|---|---|---|---|---|---|---|",
+                      f"| as is | {p['seconds']:.2f} | {p['rows_per_s']:,.0f} | 100 % | {p['applied']:,} | {mb(p['peak_rss'])} | {p['cpu_s']:.1f} |",
+                      f"| transaction-consistent | {q['seconds']:.2f} | {q['rows_per_s']:,.0f} | "
+                      f"{100 * q['rows_per_s'] / p['rows_per_s']:.0f} % | {q['applied']:,} | {mb(q['peak_rss'])} | {q['cpu_s']:.1f} |", ""]
     Path(path).write_text("\n".join(lines))
 
 
