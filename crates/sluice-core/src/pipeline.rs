@@ -160,6 +160,8 @@ pub struct TaskStats {
     pub records_written: AtomicU64,
     /// [`m::MS_BEHIND_SOURCE`] at the last commit; -1 before the first.
     pub ms_behind_source: AtomicI64,
+    /// Offset commits completed (progress: a task that commits has recovered from its fault).
+    pub offset_commits: AtomicU64,
     /// The source's snapshot, table by table, when it takes one.
     pub snapshot: Mutex<SnapshotProgress>,
 }
@@ -172,6 +174,7 @@ impl Default for TaskStats {
             events_seen: AtomicU64::default(),
             records_written: AtomicU64::default(),
             ms_behind_source: AtomicI64::new(-1),
+            offset_commits: AtomicU64::default(),
             snapshot: Mutex::default(),
         }
     }
@@ -558,6 +561,9 @@ impl<K: Sink, D: Sink> SinkStage<K, D> {
                     let (commit, commits) = done?;
                     merge_offsets(&mut committed, commit.offsets.iter().cloned());
                     metrics::counter!(m::OFFSET_COMMITS, &self.label).increment(1);
+                    if !commit.offsets.is_empty() {
+                        self.opts.stats.offset_commits.fetch_add(1, Ordering::Relaxed);
+                    }
                     if let Some(ts) = commit.source_ts_ms {
                         let behind = now_ms().saturating_sub(ts).max(0);
                         metrics::gauge!(m::MS_BEHIND_SOURCE, &self.label).set(behind as f64);

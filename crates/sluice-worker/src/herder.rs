@@ -774,8 +774,9 @@ const FIRST_RETRY_DELAY: Duration = Duration::from_millis(300);
 
 /// Runs the task, retrying transient failures with exponential backoff while the retry
 /// budget (`errors.max.retries`, `errors.retry.timeout`) allows; the task stays RUNNING
-/// meanwhile, with the error in its status. A run that lasted longer than the longest delay
-/// starts a new budget.
+/// meanwhile, with the error in its status. A run that committed offsets (it had recovered),
+/// or lasted longer than the longest delay, starts a new budget: faults that come one after
+/// another are each retried from the first, short delay.
 async fn run_with_retries(
     name: &str,
     settings: &ConnectorSettings,
@@ -789,6 +790,10 @@ async fn run_with_retries(
     let mut first_failure: Option<Instant> = None;
     loop {
         let started = Instant::now();
+        let commits = ctx
+            .stats
+            .offset_commits
+            .load(std::sync::atomic::Ordering::Relaxed);
         let result = run_task(name, settings, ctx.clone(), control.clone()).await;
         let error = match result {
             Ok(()) => return Ok(()),
@@ -798,7 +803,12 @@ async fn run_with_retries(
         if !error.is_transient() || stopping {
             return Err(error);
         }
-        if started.elapsed() > delay_max.max(Duration::from_secs(60)) {
+        let progressed = ctx
+            .stats
+            .offset_commits
+            .load(std::sync::atomic::Ordering::Relaxed)
+            > commits;
+        if progressed || started.elapsed() > delay_max.max(Duration::from_secs(60)) {
             attempt = 0;
             first_failure = None;
         }

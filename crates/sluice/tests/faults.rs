@@ -46,11 +46,13 @@ async fn postgres_restart_keeps_the_task_running_and_loses_nothing() {
     // A writer that keeps inserting through the restart, reconnecting as needed; it knows
     // which inserts were committed.
     let (pg, dbname) = (cluster.pg_clone(), db.name.clone());
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writing = done.clone();
     let writer = tokio::spawn(async move {
         let mut committed = Vec::new();
         let mut client = None;
         let mut id = 1;
-        while id <= 300 {
+        while !writing.load(std::sync::atomic::Ordering::Relaxed) {
             if client.is_none() {
                 client = pg.try_connect(&dbname).await;
             }
@@ -75,9 +77,21 @@ async fn postgres_restart_keeps_the_task_running_and_loses_nothing() {
         committed
     });
     // Several restarts under the writer: each shutdown finishes (pg_ctl gives up after 120 s)
-    // because Sluice confirms what the server sent when it asks at shutdown.
+    // because Sluice confirms what the server sent when it asks at shutdown. Each comes once
+    // the task has recovered from the last (new rows arrive, and an offset commit follows).
+    let topic = format!("{name}.public.t");
+    let newest = |s: &Sluice| {
+        s.last_record(&topic)
+            .and_then(|r| payload(&r)["after"]["id"].as_i64())
+            .unwrap_or(0)
+    };
     for _ in 0..3 {
-        tokio::time::sleep(Duration::from_millis(700)).await;
+        let before = newest(&s);
+        wait_for(60, "rows after the last restart", &s, || {
+            newest(&s) > before + 5
+        })
+        .await;
+        tokio::time::sleep(Duration::from_millis(1500)).await;
         let took = tokio::task::spawn_blocking({
             let c = FaultCluster::from_env();
             move || c.pg_ctl(&["restart", "-m", "fast"])
@@ -98,8 +112,8 @@ async fn postgres_restart_keeps_the_task_running_and_loses_nothing() {
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
     let committed = writer.await.unwrap();
-    let topic = format!("{name}.public.t");
     let want: BTreeSet<i64> = committed.iter().map(|&i| i64::from(i)).collect();
     wait_for(120, "every committed row after the restart", &s, || {
         let got: BTreeSet<i64> = s
@@ -115,6 +129,27 @@ async fn postgres_restart_keeps_the_task_running_and_loses_nothing() {
     assert!(
         saw_retry || s.log_text().contains("retrying"),
         "no retry was seen\n{}",
+        s.log_text()
+    );
+    // A task that recovered (committed offsets) starts its next retries from the first, short
+    // delay: one run of attempts from 1 per restart, not one long run of growing delays.
+    let attempts: Vec<u32> = s
+        .log_text()
+        .lines()
+        .filter(|l| l.contains("task failed with a transient error"))
+        .filter_map(|l| {
+            l.split("attempt=")
+                .nth(1)?
+                .split(|c: char| !c.is_ascii_digit())
+                .next()?
+                .parse()
+                .ok()
+        })
+        .collect();
+    let fresh_starts = attempts.iter().filter(|&&a| a == 1).count();
+    assert!(
+        fresh_starts >= 3,
+        "retry attempts {attempts:?}\n{}",
         s.log_text()
     );
     s.stop();
@@ -301,5 +336,367 @@ async fn a_slot_dropped_by_an_operator_fails_clearly() {
     // The way back: stop, reset the offsets, resume: a new snapshot with every row.
     start_over(&api, &w, &name, &topic, 4).await;
     w.stop();
+    db.drop().await;
+}
+
+/// Sink connectors' faults: the system they write into goes away and comes back. A writer
+/// keeps changing the source meanwhile; the task stays RUNNING (never FAILED, polled all
+/// along), and the target ends equal to the source. `SLUICE_FAULTS_SINK_RESTARTS` sets how
+/// many restarts (default 3); the seed (`SLUICE_FAULTS_SEED`) how long each outage lasts.
+struct SinkFaults {
+    restarts: usize,
+    rng: suite::Rng,
+}
+
+impl SinkFaults {
+    fn from_env() -> Self {
+        let var = |k: &str, d: u64| {
+            std::env::var(k)
+                .ok()
+                .and_then(|v| v.parse().ok())
+                .unwrap_or(d)
+        };
+        SinkFaults {
+            restarts: var("SLUICE_FAULTS_SINK_RESTARTS", 3) as usize,
+            rng: suite::Rng::new(var("SLUICE_FAULTS_SEED", 7)),
+        }
+    }
+}
+
+/// Inserts ids 1.. and updates an earlier one now and then, until told to stop; reconnects if
+/// needed. Returns how many rows it inserted.
+fn steady_writer(
+    db: &TestDb,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> tokio::task::JoinHandle<i64> {
+    let (pg, name) = (db.pg.clone(), db.name.clone());
+    tokio::spawn(async move {
+        let client = pg.connect(&name).await;
+        let mut id = 0i64;
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            id += 1;
+            client
+                .batch_execute(&format!(
+                    "BEGIN; INSERT INTO public.t VALUES ({id}, 0); \
+                     UPDATE public.t SET v = v + 1 WHERE id = {}; COMMIT",
+                    id / 2 + 1
+                ))
+                .await
+                .unwrap();
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+        id
+    })
+}
+
+/// `public.t`'s rows in a new connection (empty while the server is away).
+async fn table_rows(pg: &Pg, db: &str) -> Vec<(i64, i32)> {
+    let Some(c) = pg.try_connect(db).await else {
+        return Vec::new();
+    };
+    c.query("SELECT id, v FROM public.t ORDER BY id", &[])
+        .await
+        .map(|rows| rows.iter().map(|r| (r.get(0), r.get(1))).collect())
+        .unwrap_or_default()
+}
+
+async fn target_rows(target: &TestDb) -> i64 {
+    table_rows(&target.pg, &target.name).await.len() as i64
+}
+
+/// Polls the task's state until `stop`; returns the states seen and whether an error showed.
+fn watch_states(
+    api: Api,
+    name: String,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> tokio::task::JoinHandle<(BTreeSet<String>, bool)> {
+    tokio::spawn(async move {
+        let (mut states, mut errored) = (BTreeSet::new(), false);
+        while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+            let (_, s) = api.get(&format!("/connectors/{name}/status")).await;
+            let task = &s["tasks"][0];
+            states.insert(task["state"].as_str().unwrap_or("none").to_owned());
+            errored |= task["last_error"].is_string();
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        (states, errored)
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn jdbc_sink_rides_out_target_database_restarts() {
+    let _turn = suite::FAULT_CLUSTER.lock().await;
+    let mut plan = SinkFaults::from_env();
+    let cluster = FaultCluster::from_env();
+    let db = TestDb::empty("sinkrs_src").await;
+    db.exec("CREATE TABLE public.t (id bigint PRIMARY KEY, v int)")
+        .await;
+    let target = cluster.database("sinkrs_dst").await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Sluice::new(dir.path());
+    let name = unique("sinkrs");
+    let port = free_port();
+    let sink = serde_json::json!({"name": "target", "config": {
+        "connector.class": "io.debezium.connector.jdbc.JdbcSinkConnector",
+        "topics": format!("{name}.public.t"),
+        "connection.url": format!("jdbc:postgresql://{}:{}/{}", target.pg.host, target.pg.port, target.name),
+        "connection.username": target.pg.user,
+        "connection.password": target.pg.password,
+        "insert.mode": "upsert",
+        "delete.enabled": "true",
+        "primary.key.mode": "record_key",
+        "schema.evolution": "basic",
+        "collection.name.format": "${source.table}",
+    }});
+    s.start(
+        &[
+            db.connector(&name, &[("table.include.list", "public.t")]),
+            sink,
+        ],
+        &["--rest-port", &port.to_string()],
+    );
+    s.wait_streaming().await;
+    let api = Api::new(format!("http://127.0.0.1:{port}"));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = steady_writer(&db, stop.clone());
+    let watcher = watch_states(api, "target".into(), stop.clone());
+    for i in 0..plan.restarts {
+        // Once the sink has written since the last restart, the next one.
+        let seen = target_rows(&target).await;
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        while target_rows(&target).await <= seen + 20 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the sink wrote nothing after restart {i}\n{}",
+                s.log_text()
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let mode = if i % 2 == 0 { "fast" } else { "immediate" };
+        let down = Duration::from_millis(plan.rng.range(200, 3000));
+        tokio::task::spawn_blocking(move || {
+            let c = FaultCluster::from_env();
+            c.pg_ctl(&["stop", "-m", mode]);
+            std::thread::sleep(down);
+            c.pg_ctl(&["start", "-o", &format!("-p {}", c.pg.port)]);
+        })
+        .await
+        .unwrap();
+        eprintln!("restart {i}: -m {mode}, down {down:?}");
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let inserted = writer.await.unwrap();
+    let (states, errored) = watcher.await.unwrap();
+    let want = table_rows(&db.pg, &db.name).await;
+    assert_eq!(want.len() as i64, inserted);
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let got = table_rows(&target.pg, &target.name).await;
+        if got == want {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the target has {} rows of {}, or different values\n{}",
+            got.len(),
+            want.len(),
+            s.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert!(
+        !states.contains("FAILED"),
+        "states seen: {states:?}\n{}",
+        s.log_text()
+    );
+    assert!(errored, "the outage never showed in the task's status");
+    eprintln!(
+        "{} target restarts, {inserted} rows inserted and as many updates: target equal to source",
+        plan.restarts
+    );
+    s.stop();
+    db.drop().await;
+    target.drop().await;
+}
+
+/// An S3-compatible server of this test's own (s3s-fs), stopped and started again on the same
+/// port and directory.
+struct S3Server {
+    port: u16,
+    dir: tempfile::TempDir,
+    child: Option<std::process::Child>,
+}
+
+impl S3Server {
+    const ACCESS: &'static str = "fault-access";
+    const SECRET: &'static str = "fault-secret";
+
+    fn start() -> Self {
+        let mut server = S3Server {
+            port: free_port(),
+            dir: tempfile::tempdir().unwrap(),
+            child: None,
+        };
+        std::fs::create_dir_all(server.dir.path().join("lake")).unwrap();
+        server.up();
+        server
+    }
+
+    fn up(&mut self) {
+        let child = std::process::Command::new(env("SLUICE_TEST_S3S_BIN"))
+            .args(["--host", "127.0.0.1", "--port", &self.port.to_string()])
+            .args(["--access-key", Self::ACCESS, "--secret-key", Self::SECRET])
+            .arg(self.dir.path())
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .expect("start s3s-fs (SLUICE_TEST_S3S_BIN)");
+        self.child = Some(child);
+        let deadline = std::time::Instant::now() + Duration::from_secs(30);
+        while std::net::TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "s3s-fs did not listen"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// kill -9: whatever upload is under way is cut.
+    fn down(&mut self) {
+        if let Some(mut c) = self.child.take() {
+            let _ = c.kill();
+            let _ = c.wait();
+        }
+    }
+
+    /// The bucket's objects' JSON lines.
+    fn records(&self) -> Vec<Json> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<Json>) {
+            for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if p.extension().is_some_and(|x| x == "json") {
+                    let text = std::fs::read_to_string(&p).unwrap_or_default();
+                    out.extend(text.lines().filter_map(|l| serde_json::from_str(l).ok()));
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.dir.path().join("lake"), &mut out);
+        out
+    }
+}
+
+impl Drop for S3Server {
+    fn drop(&mut self) {
+        self.down();
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn s3_sink_rides_out_server_restarts() {
+    let mut plan = SinkFaults::from_env();
+    let mut server = S3Server::start();
+    let db = TestDb::empty("s3rs").await;
+    db.exec("CREATE TABLE public.t (id bigint PRIMARY KEY, v int)")
+        .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Sluice::new(dir.path());
+    let name = unique("s3rs");
+    let port = free_port();
+    let sink = serde_json::json!({"name": "lake", "config": {
+        "connector.class": "io.confluent.connect.s3.S3SinkConnector",
+        "topics": format!("{name}.public.t"),
+        "store.url": format!("http://127.0.0.1:{}", server.port),
+        "s3.bucket.name": "lake",
+        "aws.access.key.id": S3Server::ACCESS,
+        "aws.secret.access.key": S3Server::SECRET,
+        "storage.class": "io.confluent.connect.s3.storage.S3Storage",
+        "format.class": "io.confluent.connect.s3.format.json.JsonFormat",
+        "flush.size": "100",
+        "rotate.schedule.interval.ms": "1000",
+        "timezone": "UTC",
+    }});
+    s.start(
+        &[
+            db.connector(&name, &[("table.include.list", "public.t")]),
+            sink,
+        ],
+        &["--rest-port", &port.to_string()],
+    );
+    s.wait_streaming().await;
+    let api = Api::new(format!("http://127.0.0.1:{port}"));
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let writer = steady_writer(&db, stop.clone());
+    let watcher = watch_states(api, "lake".into(), stop.clone());
+    for i in 0..plan.restarts {
+        // Once objects have been written since the last restart, the next one.
+        let seen = server.records().len();
+        let deadline = std::time::Instant::now() + Duration::from_secs(120);
+        while server.records().len() <= seen + 100 {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "nothing uploaded after restart {i}\n{}",
+                s.log_text()
+            );
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
+        let down = Duration::from_millis(plan.rng.range(200, 3000));
+        server.down();
+        tokio::time::sleep(down).await;
+        server.up();
+        eprintln!("restart {i}: down {down:?}");
+    }
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let inserted = writer.await.unwrap();
+    let (states, errored) = watcher.await.unwrap();
+    // Every change, keyed by its position in the log and its row.
+    let changes = |records: &[Json]| -> std::collections::BTreeMap<(i64, i64), usize> {
+        let mut seen = std::collections::BTreeMap::new();
+        for r in records {
+            let key = (
+                r["source"]["lsn"].as_i64().unwrap_or(-1),
+                r["after"]["id"].as_i64().unwrap_or(-1),
+            );
+            *seen.entry(key).or_insert(0) += 1;
+        }
+        seen
+    };
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    loop {
+        let records = server.records();
+        let inserts: BTreeSet<i64> = records
+            .iter()
+            .filter(|r| r["op"] == "c")
+            .filter_map(|r| r["after"]["id"].as_i64())
+            .collect();
+        if inserts.len() as i64 == inserted {
+            let seen = changes(&records);
+            let twice = seen.values().filter(|n| **n > 1).count();
+            assert_eq!(inserts.iter().next_back(), Some(&inserted));
+            eprintln!(
+                "{} server restarts; {} changes in the bucket, {twice} of them twice",
+                plan.restarts,
+                seen.len()
+            );
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the bucket has {} of {inserted} inserts\n{}",
+            inserts.len(),
+            s.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
+    assert!(
+        !states.contains("FAILED"),
+        "states seen: {states:?}\n{}",
+        s.log_text()
+    );
+    assert!(errored, "the outage never showed in the task's status");
+    s.stop();
     db.drop().await;
 }
