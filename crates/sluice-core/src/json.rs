@@ -75,30 +75,69 @@ impl JsonConverter {
         let Some(bytes) = bytes else {
             return Ok(None);
         };
-        let json: serde_json::Value = serde_json::from_slice(bytes).map_err(|e| {
+        let parse_error = |e: serde_json::Error| {
             ConvertError(format!(
                 "Converting byte[] to Kafka Connect data failed due to serialization error: {e}"
             ))
-        })?;
+        };
         let (schema, payload) = if self.schemas_enable {
-            match json {
-                serde_json::Value::Object(mut m)
-                    if m.len() == 2 && m.contains_key("schema") && m.contains_key("payload") =>
-                {
-                    let schema = match m.remove("schema") {
-                        Some(serde_json::Value::Null) | None => None,
-                        Some(s) => Some(Arc::new(parse_schema(&s)?)),
-                    };
-                    (schema, m.remove("payload").unwrap_or_default())
-                }
-                _ => return Err(ConvertError("JsonConverter with schemas.enable requires \"schema\" and \"payload\" fields and may not contain additional fields. If you are trying to deserialize plain JSON data, set schemas.enable=false in your converter configuration.".into())),
-            }
+            let envelope = match serde_json::from_slice::<Envelope<'_>>(bytes) {
+                Ok(e) => e,
+                // Valid JSON of another shape gets Connect's message; broken JSON the parser's.
+                Err(e) if e.is_data() => return Err(ConvertError("JsonConverter with schemas.enable requires \"schema\" and \"payload\" fields and may not contain additional fields. If you are trying to deserialize plain JSON data, set schemas.enable=false in your converter configuration.".into())),
+                Err(e) => return Err(parse_error(e)),
+            };
+            let payload = serde_json::from_str(envelope.payload.get()).map_err(parse_error)?;
+            (cached_schema(envelope.schema.get())?, payload)
         } else {
-            (None, json)
+            (None, serde_json::from_slice(bytes).map_err(parse_error)?)
         };
         let value = to_connect(schema.as_deref(), &payload)?;
         Ok(Some(Data { schema, value }))
     }
+}
+
+/// `{"schema":…,"payload":…}` with both parts left as text: the schema is the same bytes for
+/// every record of a topic, parsed once (`cached_schema`).
+#[derive(serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+struct Envelope<'a> {
+    #[serde(borrow)]
+    schema: &'a serde_json::value::RawValue,
+    #[serde(borrow)]
+    payload: &'a serde_json::value::RawValue,
+}
+
+/// Schemas parsed from their JSON text, per thread: a sink reading a topic sees the same
+/// schema text on every record.
+fn cached_schema(text: &str) -> Result<Option<Arc<Schema>>, ConvertError> {
+    thread_local! {
+        static SCHEMAS: std::cell::RefCell<std::collections::HashMap<Box<str>, Arc<Schema>>> =
+            std::cell::RefCell::default();
+    }
+    if text == "null" {
+        return Ok(None);
+    }
+    if let Some(hit) = SCHEMAS.with_borrow(|m| m.get(text).cloned()) {
+        return Ok(Some(hit));
+    }
+    let json: serde_json::Value = serde_json::from_str(text).map_err(|e| {
+        ConvertError(format!(
+            "Converting byte[] to Kafka Connect data failed due to serialization error: {e}"
+        ))
+    })?;
+    if json.is_null() {
+        return Ok(None);
+    }
+    let schema = Arc::new(parse_schema(&json)?);
+    SCHEMAS.with_borrow_mut(|m| {
+        // A bound, for topics whose schema changes often.
+        if m.len() >= 256 {
+            m.clear();
+        }
+        m.insert(text.into(), schema.clone());
+    });
+    Ok(Some(schema))
 }
 
 /// Connect data that does not fit the converter (Connect's `DataException`).
