@@ -476,9 +476,9 @@ async fn jdbc_sink_rides_out_target_database_restarts() {
         let down = Duration::from_millis(plan.rng.range(200, 3000));
         tokio::task::spawn_blocking(move || {
             let c = FaultCluster::from_env();
-            c.pg_ctl(&["stop", "-m", mode]);
+            c.pg_ctl(&["stop", "-s", "-m", mode]);
             std::thread::sleep(down);
-            c.pg_ctl(&["start", "-o", &format!("-p {}", c.pg.port)]);
+            c.pg_ctl(&["start", "-s", "-o", &format!("-p {}", c.pg.port)]);
         })
         .await
         .unwrap();

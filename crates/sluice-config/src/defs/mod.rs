@@ -206,6 +206,7 @@ mod tests {
             "unavailable.value.placeholder",
             "status.update.interval.ms",
             "provide.transaction.metadata",
+            "topic.transaction",
             "database.sslmode",
             "database.sslrootcert",
             "database.sslcert",
