@@ -457,14 +457,12 @@ impl Sink for JdbcSink {
                     .or_insert(0);
                 *next = (*next).max(c.offset + 1);
             }
-            if self.transactions.is_some() {
-                match self.hold(r) {
-                    Ok(true) => continue,
-                    Ok(false) => {}
-                    Err(e) => {
-                        written.rejected.push((i, e.into()));
-                        continue;
-                    }
+            match self.hold(r) {
+                Ok(true) => continue,
+                Ok(false) => {}
+                Err(e) => {
+                    written.rejected.push((i, e.into()));
+                    continue;
                 }
             }
             match change::change(&self.cfg, r) {
@@ -493,9 +491,8 @@ impl Sink for JdbcSink {
                 }
                 Err(Failure::Task(e)) => return Err(ConnectorError::from(e)),
             }
-            for (changes, end_lsn) in &complete {
-                let changes: Vec<(usize, Change)> =
-                    changes.iter().cloned().map(|c| (0, c)).collect();
+            for (changes, end_lsn) in complete {
+                let changes: Vec<(usize, Change)> = changes.into_iter().map(|c| (0, c)).collect();
                 match self.apply(&changes).await {
                     Ok(()) => {}
                     // Part of a transaction would break the mode's promise: the task stops.
