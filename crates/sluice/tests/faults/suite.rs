@@ -445,6 +445,10 @@ struct Event {
     seq: i64,
     snapshot: bool,
     lsn: Option<u64>,
+    /// `source.txId`.
+    tx: Option<i64>,
+    /// `source.sequence[0]`: where the transaction before this one in the stream committed.
+    prev_commit: Option<u64>,
 }
 
 fn event_of(value: &Json) -> Option<Event> {
@@ -459,6 +463,12 @@ fn event_of(value: &Json) -> Option<Event> {
         seq: after["seq"].as_i64()?,
         snapshot: p["op"] == "r",
         lsn: p["source"]["lsn"].as_u64(),
+        tx: p["source"]["txId"].as_i64(),
+        prev_commit: p["source"]["sequence"]
+            .as_str()
+            .and_then(|s| serde_json::from_str::<Vec<Option<String>>>(s).ok())
+            .and_then(|v| v.first().cloned().flatten())
+            .and_then(|l| l.parse().ok()),
     })
 }
 
@@ -1233,6 +1243,32 @@ fn check(run: &mut Run<'_>, committed: &[(i64, i64)], rows: i64) {
     // Per key, first sightings in output order follow commit order; a later sighting of the
     // same change is a duplicate, and must come from a replay after a fault, of a change at or
     // after the offset committed before that fault.
+    // Where each transaction committed, from the next transaction's `sequence`, and its
+    // highest change position: a transaction is durable before a fault when it committed
+    // before the offset committed then. (An offset may lie inside a transaction's WAL: the
+    // server's keepalive position between transactions sent, while it still reads a long one.)
+    let mut commit_of: HashMap<i64, u64> = HashMap::new();
+    let mut max_lsn: HashMap<i64, u64> = HashMap::new();
+    let mut previous_tx = None;
+    for e in events {
+        if let (Some(tx), Some(lsn)) = (e.tx, e.lsn) {
+            let m = max_lsn.entry(tx).or_insert(lsn);
+            *m = (*m).max(lsn);
+        }
+        if e.tx != previous_tx {
+            if let (Some(prev), Some(c)) = (previous_tx, e.prev_commit) {
+                commit_of.entry(prev).or_insert(c);
+            }
+            previous_tx = e.tx;
+        }
+    }
+    let durable_before = |e: &Event, offset: u64| match e.tx {
+        Some(tx) => match commit_of.get(&tx) {
+            Some(&commit) => commit < offset,
+            None => max_lsn.get(&tx).is_some_and(|&m| m < offset),
+        },
+        None => e.lsn.is_some_and(|l| l < offset),
+    };
     let mut seen: HashMap<(i64, i64), ()> = HashMap::new();
     let mut last: HashMap<i64, i64> = HashMap::new();
     let mut out_of_order = 0;
@@ -1254,11 +1290,12 @@ fn check(run: &mut Run<'_>, committed: &[(i64, i64)], rows: i64) {
                         ));
                     }
                     if let (Some(c), Some(lsn), false) = (f.committed_lsn, e.lsn, e.snapshot) {
-                        if lsn < c {
+                        if durable_before(e, c) {
                             o.problems.push(format!(
-                                "change at LSN {lsn} (key {} seq {}) repeated although the offset {c} was committed before the fault at {}",
+                                "change at LSN {lsn} (key {} seq {}, transaction {:?}) repeated although its transaction committed before the offset {c}, committed before the fault at {}",
                                 e.k,
                                 e.seq,
+                                e.tx,
                                 f.moment.name()
                             ));
                         }
