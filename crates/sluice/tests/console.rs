@@ -335,12 +335,11 @@ async fn console_creates_watches_pauses_and_deletes_a_postgres_connector() {
     assert_eq!(unchanged, json!(""), "email did not change");
     b.click("article.event[data-op=\"u\"] details.raw-json summary")
         .await;
+    // The JSON is shown once the details element has opened.
     let raw = b
-        .css("article.event[data-op=\"u\"] details.raw-json pre")
-        .await
-        .text()
-        .await
-        .unwrap();
+        .wait_js(10, "the raw JSON", "const p = document.querySelector('article.event[data-op=\"u\"] details.raw-json[open] pre'); return p && p.innerText", &s)
+        .await;
+    let raw = raw.as_str().unwrap_or_default();
     assert!(
         raw.contains("\"MARIELLE\"") && raw.contains("\"op\": \"u\""),
         "{raw}"
