@@ -316,16 +316,7 @@ async fn a_slot_dropped_by_an_operator_fails_clearly() {
     }
     assert!(dropped, "could not drop the slot");
     db.exec("INSERT INTO public.t VALUES (3)").await;
-    let mut status = Json::Null;
-    for _ in 0..300 {
-        status = api.get(&format!("/connectors/{name}/status")).await.1;
-        if status["tasks"][0]["state"] == "FAILED" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(status["tasks"][0]["state"], "FAILED", "{status}");
-    let trace = status["tasks"][0]["trace"].as_str().unwrap();
+    let trace = api.wait_failed(&name, 30).await;
     assert!(trace.contains("no longer exists"), "{trace}");
     assert!(
         trace.contains(&format!("DELETE /connectors/{name}/offsets")),
@@ -423,6 +414,44 @@ fn watch_states(
     })
 }
 
+/// A source of `public.t` and `sink` in `sluice run`, streaming, with the steady writer and
+/// the watcher of the sink's task state started.
+struct UnderWriter {
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    writer: tokio::task::JoinHandle<i64>,
+    watcher: tokio::task::JoinHandle<(BTreeSet<String>, bool)>,
+}
+
+impl UnderWriter {
+    async fn start(s: &mut Sluice, db: &TestDb, name: &str, sink: Json) -> Self {
+        let port = free_port();
+        let sink_name = sink["name"].as_str().unwrap().to_owned();
+        s.start(
+            &[
+                db.connector(name, &[("table.include.list", "public.t")]),
+                sink,
+            ],
+            &["--rest-port", &port.to_string()],
+        );
+        s.wait_streaming().await;
+        let api = Api::new(format!("http://127.0.0.1:{port}"));
+        let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+        UnderWriter {
+            writer: steady_writer(db, stop.clone()),
+            watcher: watch_states(api, sink_name, stop.clone()),
+            stop,
+        }
+    }
+
+    /// Stops the writer and the watcher: rows inserted, task states seen, whether an error showed.
+    async fn finish(self) -> (i64, BTreeSet<String>, bool) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        let inserted = self.writer.await.unwrap();
+        let (states, errored) = self.watcher.await.unwrap();
+        (inserted, states, errored)
+    }
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn jdbc_sink_rides_out_target_database_restarts() {
     let _turn = suite::FAULT_CLUSTER.lock().await;
@@ -435,7 +464,6 @@ async fn jdbc_sink_rides_out_target_database_restarts() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Sluice::new(dir.path());
     let name = unique("sinkrs");
-    let port = free_port();
     let sink = serde_json::json!({"name": "target", "config": {
         "connector.class": "io.debezium.connector.jdbc.JdbcSinkConnector",
         "topics": format!("{name}.public.t"),
@@ -448,18 +476,7 @@ async fn jdbc_sink_rides_out_target_database_restarts() {
         "schema.evolution": "basic",
         "collection.name.format": "${source.table}",
     }});
-    s.start(
-        &[
-            db.connector(&name, &[("table.include.list", "public.t")]),
-            sink,
-        ],
-        &["--rest-port", &port.to_string()],
-    );
-    s.wait_streaming().await;
-    let api = Api::new(format!("http://127.0.0.1:{port}"));
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let writer = steady_writer(&db, stop.clone());
-    let watcher = watch_states(api, "target".into(), stop.clone());
+    let run = UnderWriter::start(&mut s, &db, &name, sink).await;
     for i in 0..plan.restarts {
         // Once the sink has written since the last restart, the next one.
         let seen = target_rows(&target).await;
@@ -484,9 +501,7 @@ async fn jdbc_sink_rides_out_target_database_restarts() {
         .unwrap();
         eprintln!("restart {i}: -m {mode}, down {down:?}");
     }
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let inserted = writer.await.unwrap();
-    let (states, errored) = watcher.await.unwrap();
+    let (inserted, states, errored) = run.finish().await;
     let want = table_rows(&db.pg, &db.name).await;
     assert_eq!(want.len() as i64, inserted);
     let deadline = std::time::Instant::now() + Duration::from_secs(120);
@@ -605,7 +620,6 @@ async fn s3_sink_rides_out_server_restarts() {
     let dir = tempfile::tempdir().unwrap();
     let mut s = Sluice::new(dir.path());
     let name = unique("s3rs");
-    let port = free_port();
     let sink = serde_json::json!({"name": "lake", "config": {
         "connector.class": "io.confluent.connect.s3.S3SinkConnector",
         "topics": format!("{name}.public.t"),
@@ -619,18 +633,7 @@ async fn s3_sink_rides_out_server_restarts() {
         "rotate.schedule.interval.ms": "1000",
         "timezone": "UTC",
     }});
-    s.start(
-        &[
-            db.connector(&name, &[("table.include.list", "public.t")]),
-            sink,
-        ],
-        &["--rest-port", &port.to_string()],
-    );
-    s.wait_streaming().await;
-    let api = Api::new(format!("http://127.0.0.1:{port}"));
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
-    let writer = steady_writer(&db, stop.clone());
-    let watcher = watch_states(api, "lake".into(), stop.clone());
+    let run = UnderWriter::start(&mut s, &db, &name, sink).await;
     for i in 0..plan.restarts {
         // Once objects have been written since the last restart, the next one.
         let seen = server.records().len();
@@ -649,9 +652,7 @@ async fn s3_sink_rides_out_server_restarts() {
         server.up();
         eprintln!("restart {i}: down {down:?}");
     }
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
-    let inserted = writer.await.unwrap();
-    let (states, errored) = watcher.await.unwrap();
+    let (inserted, states, errored) = run.finish().await;
     // Every change, keyed by its position in the log and its row.
     let changes = |records: &[Json]| -> std::collections::BTreeMap<(i64, i64), usize> {
         let mut seen = std::collections::BTreeMap::new();

@@ -468,18 +468,7 @@ async fn https_endpoint_verified_against_the_trusted_roots() {
     untrusting.wait_streaming().await;
     let (code, body) = api.post("/connectors", Some(sink("lake-untrusting"))).await;
     assert_eq!(code, StatusCode::CREATED, "{body}");
-    let mut trace = String::new();
-    for _ in 0..300 {
-        let (_, s) = api.get("/connectors/lake-untrusting/status").await;
-        if s["tasks"][0]["state"] == "FAILED" {
-            trace = s["tasks"][0]["trace"]
-                .as_str()
-                .unwrap_or_default()
-                .to_owned();
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
+    let trace = api.wait_failed("lake-untrusting", 60).await;
     assert!(
         trace.to_lowercase().contains("certificate"),
         "the task fails with the certificate error: {trace:?}\n{}",

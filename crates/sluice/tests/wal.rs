@@ -188,16 +188,7 @@ async fn an_invalidated_slot_fails_clearly_and_a_new_snapshot_recovers() {
     }
     assert_eq!(db.scalar_i64(lost).await, 1, "the slot was not invalidated");
     api.put(&format!("/connectors/{name}/resume"), None).await;
-    let mut status = Json::Null;
-    for _ in 0..300 {
-        status = api.get(&format!("/connectors/{name}/status")).await.1;
-        if status["tasks"][0]["state"] == "FAILED" {
-            break;
-        }
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    assert_eq!(status["tasks"][0]["state"], "FAILED", "{status}");
-    let trace = status["tasks"][0]["trace"].as_str().unwrap();
+    let trace = api.wait_failed(&name, 30).await;
     assert!(
         trace.contains("was invalidated by PostgreSQL") && trace.contains("max_slot_wal_keep_size"),
         "{trace}"

@@ -496,6 +496,23 @@ impl Api {
         let (_, s) = self.get(&format!("/connectors/{name}/status")).await;
         s["tasks"][0]["state"].as_str().unwrap_or("none").to_owned()
     }
+
+    /// Polls the connector's task until it is FAILED, for up to `secs`; returns its trace.
+    pub async fn wait_failed(&self, name: &str, secs: u64) -> String {
+        let deadline = Instant::now() + Duration::from_secs(secs);
+        loop {
+            let (_, status) = self.get(&format!("/connectors/{name}/status")).await;
+            let task = &status["tasks"][0];
+            if task["state"] == "FAILED" {
+                return task["trace"].as_str().unwrap_or_default().to_owned();
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the task did not fail within {secs} s: {status}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
 }
 
 /// The cluster scripts/test starts for tests that restart PostgreSQL.
