@@ -88,31 +88,4 @@ pub fn is_transient(e: &tokio_postgres::Error) -> bool {
     }
 }
 
-/// The server's own words (message, SQLSTATE, detail, hint), else the error chain.
-pub fn reason(e: &tokio_postgres::Error) -> String {
-    if let Some(db) = e.as_db_error() {
-        let mut s = format!(
-            "{}: {} (SQLSTATE {})",
-            db.severity(),
-            db.message(),
-            db.code().code()
-        );
-        if let Some(d) = db.detail() {
-            s.push_str(&format!(" ({d})"));
-        }
-        if let Some(h) = db.hint() {
-            s.push_str(&format!(" Hint: {h}"));
-        }
-        return s;
-    }
-    let mut s = e.to_string();
-    let mut src = std::error::Error::source(e);
-    while let Some(inner) = src {
-        let text = inner.to_string();
-        if !s.contains(&text) {
-            s.push_str(&format!(": {text}"));
-        }
-        src = inner.source();
-    }
-    s
-}
+pub use sluice_postgres::error::reason;

@@ -151,7 +151,11 @@ pub fn reason(e: &tokio_postgres::Error) -> String {
     let mut s = e.to_string();
     let mut src = std::error::Error::source(e);
     while let Some(inner) = src {
-        s.push_str(&format!(": {inner}"));
+        // tokio-postgres often repeats its source in its own text.
+        let text = inner.to_string();
+        if !s.contains(&text) {
+            s.push_str(&format!(": {text}"));
+        }
         src = inner.source();
     }
     s
