@@ -304,19 +304,27 @@ for d, _, files in os.walk(root):
         mismatched += sum(1 for v in values if v != part)
 print(json.dumps({"rows": rows, "mismatched": mismatched, "schema": schema.to_string(show_schema_metadata=False)}))
 "#;
-    let out = std::process::Command::new(env("SLUICE_TEST_PYTHON"))
-        .arg("-c")
-        .arg(script)
-        .arg(s3.dir.join("topics/pagila.query"))
-        .arg(field)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let read: Json = serde_json::from_slice(&out.stdout).unwrap();
+    // The wait above sees the partitions' first objects; the last rows may still be on their way.
+    let deadline = std::time::Instant::now() + Duration::from_secs(120);
+    let read: Json = loop {
+        let out = std::process::Command::new(env("SLUICE_TEST_PYTHON"))
+            .arg("-c")
+            .arg(script)
+            .arg(s3.dir.join("topics/pagila.query"))
+            .arg(field)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let read: Json = serde_json::from_slice(&out.stdout).unwrap();
+        if read["rows"] == 603 || std::time::Instant::now() > deadline {
+            break read;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
     assert_eq!(read["rows"], 603, "{read}");
     assert_eq!(read["mismatched"], 0, "{read}");
     let schema = read["schema"].as_str().unwrap();
