@@ -130,6 +130,10 @@ pub struct PostgresConfig {
     pub table_exclude: Vec<regex::Regex>,
     pub column_include: Vec<regex::Regex>,
     pub column_exclude: Vec<regex::Regex>,
+    /// `column.propagate.source.type`: `schema.table.column` patterns.
+    pub propagate_columns: Vec<regex::Regex>,
+    /// `datatype.propagate.source.type`: `schema.table.typename` patterns.
+    pub propagate_datatypes: Vec<regex::Regex>,
     pub snapshot_mode: SnapshotMode,
     pub heartbeat_interval_ms: u64,
     pub heartbeat_topics_prefix: String,
@@ -255,6 +259,8 @@ impl PostgresConfig {
         let table_exclude = r.regex_list("table.exclude.list");
         let column_include = r.regex_list("column.include.list");
         let column_exclude = r.regex_list("column.exclude.list");
+        let propagate_columns = r.regex_list("column.propagate.source.type");
+        let propagate_datatypes = r.regex_list("datatype.propagate.source.type");
         for (a, b, ia, ib) in [
             (
                 "schema.include.list",
@@ -437,6 +443,8 @@ impl PostgresConfig {
             table_exclude,
             column_include,
             column_exclude,
+            propagate_columns,
+            propagate_datatypes,
             snapshot_mode,
             heartbeat_interval_ms: r.int("heartbeat.interval.ms") as u64,
             heartbeat_topics_prefix: r.string("topic.heartbeat.prefix"),
@@ -480,6 +488,24 @@ impl PostgresConfig {
         let full = format!("{schema}.{table}.{column}");
         (self.column_include.is_empty() || self.column_include.iter().any(|r| r.is_match(&full)))
             && !self.column_exclude.iter().any(|r| r.is_match(&full))
+    }
+
+    /// Whether a column's value schema carries its source type (Debezium's
+    /// `PropagateSourceMetadataToSchemaParameter`); `type_name` as the JDBC driver names it.
+    pub fn propagates_source_type(
+        &self,
+        schema: &str,
+        table: &str,
+        column: &str,
+        type_name: &str,
+    ) -> bool {
+        let column = format!("{schema}.{table}.{column}");
+        let datatype = format!("{schema}.{table}.{type_name}");
+        self.propagate_columns.iter().any(|r| r.is_match(&column))
+            || self
+                .propagate_datatypes
+                .iter()
+                .any(|r| r.is_match(&datatype))
     }
 
     /// Columns forming the message key of a table when `message.key.columns` names it.

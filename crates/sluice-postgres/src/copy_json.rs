@@ -142,7 +142,7 @@ mod tests {
     use crate::catalog::{CatalogColumn, TableInfo};
     use crate::envelope::SharedSchemas;
     use crate::snapshot::{row_from_copy, CopyRow};
-    use crate::types::{ColumnDesc, PgType, PgTypeKind};
+    use crate::types::{ColumnDesc, PgType, PgTypeKind, ShapeSource};
     use sluice_config::postgres::PostgresConfig;
     use sluice_config::{ConnectorConfig, ConnectorSettings, RawConfig};
     use sluice_core::json::JsonConverter;
@@ -575,7 +575,7 @@ mod tests {
             replica_identity: 'd',
             partitioned: false,
         };
-        Arc::new(TableEvents::new(info, cfg, &SharedSchemas::new()).unwrap())
+        Arc::new(TableEvents::new(info, cfg, &SharedSchemas::new(), ShapeSource::Catalog).unwrap())
     }
 
     fn lines() -> Vec<String> {

@@ -13,8 +13,8 @@ use crate::catalog::TableInfo;
 use crate::error::PostgresError;
 use crate::snapshot::copy_text;
 use crate::types::{
-    column_schema, decode_text, is_plain_json_text, null_value, write_text_json, ColumnDesc,
-    TextJson,
+    column_schema, decode_text, driver_type_name, is_plain_json_text, null_value,
+    source_type_parameters, write_text_json, ColumnDesc, ShapeSource, TextJson,
 };
 
 pub const CONNECTOR: &str = "postgresql";
@@ -176,6 +176,7 @@ impl TableEvents {
         table: TableInfo,
         cfg: &PostgresConfig,
         shared: &SharedSchemas,
+        from: ShapeSource,
     ) -> Result<Self, PostgresError> {
         let topic = topic_name(&cfg.topic_prefix, &table.schema, &table.name);
         let mut columns = Vec::new();
@@ -221,7 +222,17 @@ impl TableEvents {
             .collect();
         let mut row = Schema::structure();
         for c in &columns {
-            row = row.field(c.desc.name.clone(), c.schema.clone());
+            // Source types go into the value's fields only (Debezium maps no key columns).
+            let ty = driver_type_name(&c.desc);
+            let field = if cfg.propagates_source_type(&table.schema, &table.name, &c.desc.name, ty)
+            {
+                let mut s = (*c.schema).clone();
+                s.parameters.extend(source_type_parameters(&c.desc, from));
+                Arc::new(s)
+            } else {
+                c.schema.clone()
+            };
+            row = row.field(c.desc.name.clone(), field);
         }
         let row_schema = Arc::new(row.optional().named(format!("{topic}.Value")));
         let key_schema = (!key_fields.is_empty()).then(|| {

@@ -29,6 +29,7 @@ use crate::publication::ensure_publication;
 use crate::slot::{create_slot, drop_slot, dropped_message, invalidated_message, slot_state};
 use crate::snapshot::{row_from_copy, snapshot_marker, ChunkedRows, CopyRow, TableCopy, TableRows};
 use crate::stream::StreamState;
+use crate::types::ShapeSource;
 
 /// How long an idle poll waits for the stream before returning an empty batch.
 pub(crate) const IDLE_POLL: Duration = Duration::from_millis(250);
@@ -247,7 +248,12 @@ impl PostgresSource {
         };
         let mut events = Vec::new();
         for t in tables {
-            events.push(Arc::new(TableEvents::new(t.clone(), &cfg, &self.shared)?));
+            events.push(Arc::new(TableEvents::new(
+                t.clone(),
+                &cfg,
+                &self.shared,
+                ShapeSource::Catalog,
+            )?));
         }
         tracing::info!(slot = %cfg.slot_name, lsn = %Lsn(consistent_point), tables = events.len(), "snapshot started");
         metrics::gauge!(m::SNAPSHOT_RUNNING, "connector" => cfg.name.clone()).set(1.0);

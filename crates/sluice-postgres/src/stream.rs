@@ -21,6 +21,7 @@ use crate::pgoutput::{self, LogicalMessage, OldTuple, Relation, Tuple, TupleValu
 use crate::slot::{connect_replication, repl_error};
 use crate::source::{now_us, IDLE_POLL};
 use crate::transaction::{TransactionCounts, TransactionTopic};
+use crate::types::ShapeSource;
 
 /// µs between the Unix epoch and Postgres' epoch (2000-01-01).
 const PG_EPOCH_OFFSET_US: i64 = 946_684_800_000_000;
@@ -493,7 +494,7 @@ async fn on_relation(
         tracing::warn!(table = %format!("{}.{}", rel.namespace, rel.name), "table vanished from the catalog; its changes are skipped");
         return Ok(());
     };
-    let table = TableEvents::new(info, cfg, shared)?;
+    let table = TableEvents::new(info, cfg, shared, ShapeSource::Relation)?;
     let positions = table
         .column_names()
         .map(|c| names.iter().position(|n| n == c))

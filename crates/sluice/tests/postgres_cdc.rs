@@ -4,6 +4,7 @@ mod common;
 
 use common::*;
 use serde_json::Value as Json;
+use std::collections::BTreeMap;
 
 fn ops(records: &[Json]) -> Vec<String> {
     records
@@ -481,6 +482,130 @@ async fn parallel_snapshot_matches_a_single_read() {
 /// Debezium's TransactionMetadataIT: a BEGIN and an END per transaction on
 /// `<prefix>.transaction`, and each change's `transaction` block. Ids are `<xid>:<lsn>`; only the
 /// xid part is shared by the records of one transaction.
+/// `column.propagate.source.type` / `datatype.propagate.source.type`, ported from Debezium's
+/// RecordsSnapshotProducerIT (domains, money, enums) and RecordsStreamProducerIT (varchar and
+/// numeric lengths). An unconstrained numeric differs between the two phases, as in Debezium.
+#[tokio::test(flavor = "multi_thread")]
+async fn source_types_are_propagated_into_value_schemas() {
+    let db = TestDb::empty("prop").await;
+    db.exec(
+        "CREATE DOMAIN float83 AS numeric(8,3) DEFAULT 0.0; CREATE DOMAIN money2 AS MONEY DEFAULT 0.0; \
+         CREATE DOMAIN varbit2 AS varbit(3); CREATE TYPE test_type AS ENUM ('V1', 'V2'); \
+         CREATE TABLE alias_table (pk SERIAL, salary money, salary2 money2, a numeric(8,3), \
+           area float83, bits varbit2, n numeric, vc varchar(2), t text, PRIMARY KEY(pk)); \
+         CREATE TABLE enum_table (pk SERIAL, value test_type NOT NULL, PRIMARY KEY(pk)); \
+         INSERT INTO alias_table (salary, salary2, a, area, bits, n, vc, t) \
+           VALUES (7.25, 8.25, 12345.123, 12345.123, B'101', 1.5, 'ab', 'x'); \
+         INSERT INTO enum_table (value) VALUES ('V1')",
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Sluice::new(dir.path());
+    s.start(
+        &[db.connector(
+            "prop",
+            &[
+                ("decimal.handling.mode", "double"),
+                (
+                    "column.propagate.source.type",
+                    "public.alias_table.(pk|salary.*|a|area|bits|n|vc)",
+                ),
+                (
+                    "datatype.propagate.source.type",
+                    "public\\.enum_table\\.TEST_TYPE",
+                ),
+            ],
+        )],
+        &[],
+    );
+    s.wait_streaming().await;
+    db.exec("INSERT INTO alias_table (n) VALUES (2.5)").await;
+    wait_for(60, "the streamed insert", &s, || {
+        s.records("prop.public.alias_table").len() >= 2
+    })
+    .await;
+    // The `after` field's parameters, per column: only the propagated ones.
+    let params = |record: &Json| -> BTreeMap<String, Vec<String>> {
+        let fields = record["value"]["schema"]["fields"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["field"] == "after")
+            .unwrap()["fields"]
+            .as_array()
+            .unwrap()
+            .clone();
+        fields
+            .iter()
+            .map(|f| {
+                let p = f["parameters"].as_object();
+                let list = p
+                    .into_iter()
+                    .flatten()
+                    .filter(|(k, _)| k.starts_with("__debezium.source.column."))
+                    .map(|(k, v)| format!("{}={}", &k[25..], v.as_str().unwrap()))
+                    .collect();
+                (f["field"].as_str().unwrap().to_owned(), list)
+            })
+            .collect()
+    };
+    let expect = |pairs: &[(&str, &[&str])]| -> BTreeMap<String, Vec<String>> {
+        pairs
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.iter().map(|s| s.to_string()).collect()))
+            .collect()
+    };
+    const MAX: &str = "length=2147483647";
+    let common: Vec<(&str, &[&str])> = vec![
+        ("pk", &["type=SERIAL", "length=10", "scale=0", "name=pk"]),
+        ("salary", &["type=MONEY", MAX, "scale=0", "name=salary"]),
+        ("salary2", &["type=MONEY2", MAX, "scale=0", "name=salary2"]),
+        ("a", &["type=NUMERIC", "length=8", "scale=3", "name=a"]),
+        (
+            "area",
+            &["type=FLOAT83", "length=8", "scale=3", "name=area"],
+        ),
+        (
+            "bits",
+            &["type=VARBIT2", "length=3", "scale=0", "name=bits"],
+        ),
+        ("vc", &["type=VARCHAR", "length=2", "scale=0", "name=vc"]),
+        ("t", &[]),
+    ];
+    let records = s.records("prop.public.alias_table");
+    let mut snapshot = common.clone();
+    snapshot.push(("n", &["type=NUMERIC", "length=0", "name=n"]));
+    assert_eq!(params(&records[0]), expect(&snapshot));
+    let mut streaming = common;
+    streaming.push(("n", &["type=NUMERIC", "length=131089", "scale=0", "name=n"]));
+    assert_eq!(params(&records[1]), expect(&streaming));
+    // Parameters follow the converter's own, and keys carry none.
+    let bits = &records[0]["value"]["schema"]["fields"][1]["fields"][5];
+    assert_eq!(bits["name"], "io.debezium.data.Bits");
+    assert_eq!(
+        bits["parameters"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .next()
+            .unwrap(),
+        "length"
+    );
+    assert!(!records[0]["key"]["schema"]
+        .to_string()
+        .contains("__debezium"));
+    let enums = s.records("prop.public.enum_table");
+    assert_eq!(
+        params(&enums[0]),
+        expect(&[
+            ("pk", &[]),
+            ("value", &["type=TEST_TYPE", MAX, "scale=0", "name=value"]),
+        ])
+    );
+    s.stop();
+    db.drop().await;
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn transaction_metadata() {
     let db = TestDb::empty("txm").await;

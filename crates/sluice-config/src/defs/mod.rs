@@ -207,6 +207,8 @@ mod tests {
             "status.update.interval.ms",
             "provide.transaction.metadata",
             "topic.transaction",
+            "column.propagate.source.type",
+            "datatype.propagate.source.type",
             "database.sslmode",
             "database.sslrootcert",
             "database.sslcert",

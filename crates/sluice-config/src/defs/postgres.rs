@@ -28,7 +28,6 @@ const PARALLEL_SNAPSHOT: &str = "chunked parallel snapshots are not implemented"
 const NAME_ADJUST: &str = "schema and field name adjustment is not implemented";
 const LOGICAL_MESSAGES: &str = "filtering logical decoding messages is not implemented";
 const MASKING: &str = "column masking and truncation are not implemented";
-const PROPAGATE: &str = "propagating source column types is not implemented";
 const OPENLINEAGE: &str = "OpenLineage integration is not implemented";
 const GUARDRAILS: &str = "collection guardrails are not implemented";
 const JMX: &str = "JMX metrics only; Sluice has no JMX";
@@ -1015,16 +1014,14 @@ pub static POSTGRES: &[ConfigKey] = &[
         Medium,
         "Connector Advanced",
         "A comma-separated list of regular expressions matching fully-qualified names of columns whose original type and length are added to the field schemas.",
-    )
-    .unsupported(PROPAGATE),
+    ),
     ConfigKey::new(
         "datatype.propagate.source.type",
         List,
         Medium,
         "Connector Advanced",
         "A comma-separated list of regular expressions matching database-specific data type names whose original type and length are added to the field schemas.",
-    )
-    .unsupported(PROPAGATE),
+    ),
     ConfigKey::new(
         "memory.management.schemas.class",
         Class,

@@ -32,16 +32,22 @@ const TIMESTAMP_NEG_INFINITY_MICROS: i64 = -9_223_372_036_832_400_000;
 const DATE_POS_INFINITY: i64 = -2_147_472_692;
 const DATE_NEG_INFINITY: i64 = -2_147_472_691;
 
-/// The column type `auto.create` / `auto.evolve` gives a field.
+fn parameter<'a>(schema: &'a Schema, key: &str) -> Option<&'a str> {
+    schema
+        .parameters
+        .iter()
+        .find(|(p, _)| p == key)
+        .map(|(_, v)| v.as_str())
+}
+
+/// The column type `auto.create` / `auto.evolve` gives a field: the source's own type when the
+/// source propagates it (`column.propagate.source.type`), else one from the Connect schema.
 pub fn sql_type(schema: &Schema) -> Result<String, String> {
+    if let Some(ty) = source_type(schema) {
+        return Ok(ty);
+    }
     let name = schema.name.as_deref().unwrap_or("");
-    let param = |k: &str| {
-        schema
-            .parameters
-            .iter()
-            .find(|(p, _)| p == k)
-            .map(|(_, v)| v.as_str())
-    };
+    let param = |k: &str| parameter(schema, k);
     Ok(match name {
         DECIMAL => match (param(DECIMAL_PRECISION), param("scale")) {
             (Some(p), Some(s)) if p.parse::<u32>().is_ok_and(|p| (1..=1000).contains(&p)) => {
@@ -96,6 +102,48 @@ pub fn sql_type(schema: &Schema) -> Result<String, String> {
             }
         },
     })
+}
+
+/// The PostgreSQL type named by Debezium's `__debezium.source.column.*` parameters, for the
+/// built-in types whose values the Connect schema carries in a form that type reads back.
+/// Enums, domains and extension types other than the listed ones fall back to the Connect
+/// mapping (the target may not have them).
+fn source_type(schema: &Schema) -> Option<String> {
+    let ty = parameter(schema, "__debezium.source.column.type")?.to_ascii_lowercase();
+    let number = |k: &str| parameter(schema, k).and_then(|v| v.parse::<i64>().ok());
+    let length = number("__debezium.source.column.length");
+    let scale = number("__debezium.source.column.scale");
+    // The widest char/varchar PostgreSQL accepts; above it the length means "unbounded".
+    let sized = |name: &str| match length {
+        Some(n @ 1..=10_485_760) => format!("{name}({n})"),
+        _ => name.to_string(),
+    };
+    let (element, array) = match ty.strip_prefix('_') {
+        Some(e) => (e, "[]"),
+        None => (ty.as_str(), ""),
+    };
+    let base = match element {
+        "varchar" => sized("varchar"),
+        "bpchar" => sized("char"),
+        "bit" => sized("bit"),
+        "varbit" => sized("varbit"),
+        "numeric" => match (length, scale) {
+            (Some(p @ 1..=1000), Some(s)) if (0..=p).contains(&s) => format!("numeric({p},{s})"),
+            _ => "numeric".into(),
+        },
+        // Six digits is also what no modifier means: the bare name is the same type.
+        "timestamp" | "timestamptz" | "time" | "timetz" | "interval" => match scale {
+            Some(s @ 0..=5) => format!("{element}({s})"),
+            _ => element.to_string(),
+        },
+        "serial" | "bigserial" | "smallserial" if array.is_empty() => element.to_string(),
+        "int2" | "int4" | "int8" | "float4" | "float8" | "bool" | "text" | "bytea" | "date"
+        | "money" | "json" | "jsonb" | "xml" | "uuid" | "inet" | "cidr" | "macaddr"
+        | "macaddr8" | "oid" | "hstore" | "citext" | "ltree" | "int4range" | "int8range"
+        | "numrange" | "tsrange" | "tstzrange" | "daterange" | "point" => element.to_string(),
+        _ => return None,
+    };
+    Some(format!("{base}{array}"))
 }
 
 /// A value as the text the column's input function reads; `None` is SQL NULL.
@@ -472,6 +520,67 @@ mod tests {
         assert_eq!(bits(&[], Some(2)), "00");
         assert_eq!(bits(&[1, 2, 3], Some(24)), "000000110000001000000001");
         assert_eq!(bits(&[1], None), "1");
+    }
+
+    #[test]
+    fn propagated_source_types_become_the_column_type() {
+        let with = |ty: SchemaType, params: &[(&str, &str)]| {
+            let mut s = Schema::new(ty);
+            for (k, v) in params {
+                s = s.param(format!("__debezium.source.column.{k}"), *v);
+            }
+            sql_type(&s).unwrap()
+        };
+        let s = SchemaType::String;
+        let max = "2147483647";
+        assert_eq!(
+            with(s, &[("type", "VARCHAR"), ("length", "2"), ("scale", "0")]),
+            "varchar(2)"
+        );
+        assert_eq!(with(s, &[("type", "VARCHAR"), ("length", max)]), "varchar");
+        assert_eq!(with(s, &[("type", "BPCHAR"), ("length", "6")]), "char(6)");
+        assert_eq!(
+            with(s, &[("type", "_BPCHAR"), ("length", "6")]),
+            "char(6)[]"
+        );
+        assert_eq!(with(s, &[("type", "JSONB"), ("length", max)]), "jsonb");
+        assert_eq!(with(s, &[("type", "TSTZRANGE")]), "tstzrange");
+        let f = SchemaType::Float64;
+        assert_eq!(
+            with(f, &[("type", "MONEY"), ("length", max), ("scale", "0")]),
+            "money"
+        );
+        assert_eq!(
+            with(f, &[("type", "NUMERIC"), ("length", "8"), ("scale", "3")]),
+            "numeric(8,3)"
+        );
+        // A snapshot of an unconstrained numeric carries length 0 and no scale.
+        assert_eq!(with(f, &[("type", "NUMERIC"), ("length", "0")]), "numeric");
+        let i = SchemaType::Int64;
+        assert_eq!(
+            with(
+                i,
+                &[("type", "TIMESTAMP"), ("length", "26"), ("scale", "3")]
+            ),
+            "timestamp(3)"
+        );
+        assert_eq!(
+            with(
+                i,
+                &[("type", "TIMESTAMP"), ("length", "29"), ("scale", "6")]
+            ),
+            "timestamp"
+        );
+        assert_eq!(
+            with(SchemaType::Int32, &[("type", "SERIAL"), ("length", "10")]),
+            "serial"
+        );
+        // Enums and domains may not exist in the target: the Connect mapping decides.
+        assert_eq!(with(s, &[("type", "MOOD"), ("length", max)]), "text");
+        assert_eq!(
+            with(f, &[("type", "FLOAT83"), ("length", "8"), ("scale", "3")]),
+            "double precision"
+        );
     }
 
     #[test]

@@ -17,7 +17,10 @@ mod collections;
 mod defaults;
 mod geometry;
 mod numeric;
+mod source_type;
 mod time;
+
+pub use source_type::{driver_type_name, source_type_parameters, ShapeSource};
 
 use binary::{binary_value, bits_to_bytes, parse_bytea};
 use collections::{array_value, hstore_value, parse_hstore, sparse_vector_value, vector_value};
