@@ -741,6 +741,19 @@ pub enum TextJson {
     ZonedTimestamp {
         width: i32,
     },
+    /// real and double precision: parsed and printed as Java prints them.
+    Float32,
+    Float64,
+    /// Types whose payload is an integer computed from the text: date, time and timestamp
+    /// (days, ms or µs), and interval in `interval.handling.mode=numeric` (µs).
+    Date,
+    Time {
+        precision: i32,
+    },
+    Timestamp {
+        precision: i32,
+    },
+    Interval,
     /// Anything else: the Connect value, written by the JSON converter's own code.
     Value,
 }
@@ -762,6 +775,12 @@ impl TextJson {
                 ..
             } if opts.decimal == DecimalHandlingMode::Precise => TextJson::Decimal { scale },
             Conv::TimestampTz { scale } => TextJson::ZonedTimestamp { width: scale },
+            Conv::Float32 => TextJson::Float32,
+            Conv::Float64 => TextJson::Float64,
+            Conv::Date => TextJson::Date,
+            Conv::Time { precision } => TextJson::Time { precision },
+            Conv::Timestamp { precision } => TextJson::Timestamp { precision },
+            Conv::Interval if opts.interval == IntervalHandlingMode::Numeric => TextJson::Interval,
             _ => TextJson::Value,
         }
     }
@@ -808,6 +827,34 @@ pub fn write_text_json(
             None => false,
         },
         TextJson::ZonedTimestamp { width } => time::write_utc_timestamp(out, text, width),
+        TextJson::Float32 => match text.parse::<f32>() {
+            Ok(f) => {
+                sluice_core::json::write_java_float(out, f);
+                true
+            }
+            Err(_) => false,
+        },
+        TextJson::Float64 => match text.parse::<f64>() {
+            Ok(f) => {
+                sluice_core::json::write_java_double(out, f);
+                true
+            }
+            Err(_) => false,
+        },
+        TextJson::Date => write_int(out, date_days(text).ok()),
+        TextJson::Time { precision } => write_int(
+            out,
+            parse_time(text)
+                .and_then(|nanos| time_value(nanos, precision, opts))
+                .ok(),
+        ),
+        TextJson::Timestamp { precision } => {
+            write_int(out, timestamp_value(text, precision, opts).ok())
+        }
+        TextJson::Interval => match Interval::parse(text).map(|iv| interval_value(&iv, opts)) {
+            Ok(Value::Int(micros)) => write_int(out, Some(micros)),
+            _ => false,
+        },
         TextJson::Value => false,
     };
     if handled {
