@@ -754,6 +754,8 @@ pub enum TextJson {
         precision: i32,
     },
     Interval,
+    /// bytea in `binary.handling.mode=bytes`: base64 of the decoded bytes.
+    Bytes,
     /// Anything else: the Connect value, written by the JSON converter's own code.
     Value,
 }
@@ -781,6 +783,7 @@ impl TextJson {
             Conv::Time { precision } => TextJson::Time { precision },
             Conv::Timestamp { precision } => TextJson::Timestamp { precision },
             Conv::Interval if opts.interval == IntervalHandlingMode::Numeric => TextJson::Interval,
+            Conv::Bytea if opts.binary == BinaryHandlingMode::Bytes => TextJson::Bytes,
             _ => TextJson::Value,
         }
     }
@@ -854,6 +857,13 @@ pub fn write_text_json(
         TextJson::Interval => match Interval::parse(text).map(|iv| interval_value(&iv, opts)) {
             Ok(Value::Int(micros)) => write_int(out, Some(micros)),
             _ => false,
+        },
+        TextJson::Bytes => match parse_bytea(text) {
+            Ok(bytes) => {
+                write_base64(out, &bytes);
+                true
+            }
+            Err(_) => false,
         },
         TextJson::Value => false,
     };
