@@ -13,7 +13,7 @@ mod proxy;
 #[path = "faults/suite.rs"]
 mod suite;
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use common::*;
@@ -420,6 +420,8 @@ struct UnderWriter {
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
     writer: tokio::task::JoinHandle<i64>,
     watcher: tokio::task::JoinHandle<(BTreeSet<String>, bool)>,
+    api: Api,
+    sink_name: String,
 }
 
 impl UnderWriter {
@@ -438,9 +440,22 @@ impl UnderWriter {
         let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
         UnderWriter {
             writer: steady_writer(db, stop.clone()),
-            watcher: watch_states(api, sink_name, stop.clone()),
+            watcher: watch_states(api, sink_name.clone(), stop.clone()),
             stop,
+            api: Api::new(format!("http://127.0.0.1:{port}")),
+            sink_name,
         }
+    }
+
+    /// The sink's committed consumer position (Connect's offsets endpoint); 0 before any.
+    async fn committed(&self) -> i64 {
+        let (_, body) = self
+            .api
+            .get(&format!("/connectors/{}/offsets", self.sink_name))
+            .await;
+        body["offsets"][0]["offset"]["kafka_offset"]
+            .as_i64()
+            .unwrap_or(0)
     }
 
     /// Stops the writer and the watcher: rows inserted, task states seen, whether an error showed.
@@ -604,6 +619,56 @@ impl S3Server {
     }
 }
 
+impl S3Server {
+    /// Offsets found in more than one object where a later copy lies below the position
+    /// committed before the last fault preceding that copy's upload: `(offset, committed)`.
+    /// An object `<topic>+<partition>+<start>.json` holds offsets `start..` in line order.
+    fn copies_before_committed(&self, faults: &[(std::time::SystemTime, i64)]) -> Vec<(i64, i64)> {
+        fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
+            for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    walk(&p, out);
+                } else if p.extension().is_some_and(|x| x == "json") {
+                    out.push(p);
+                }
+            }
+        }
+        let mut objects = Vec::new();
+        walk(&self.dir.path().join("lake"), &mut objects);
+        // offset → upload times of its copies
+        let mut copies: BTreeMap<i64, Vec<std::time::SystemTime>> = BTreeMap::new();
+        for p in objects {
+            let stem = p.file_stem().unwrap().to_string_lossy().into_owned();
+            let start: i64 = stem.rsplit('+').next().unwrap().parse().unwrap();
+            let at = std::fs::metadata(&p).unwrap().modified().unwrap();
+            let lines = std::fs::read_to_string(&p)
+                .unwrap_or_default()
+                .lines()
+                .count();
+            for i in 0..lines as i64 {
+                copies.entry(start + i).or_default().push(at);
+            }
+        }
+        let mut early = Vec::new();
+        for (offset, mut times) in copies {
+            times.sort();
+            for at in times.iter().skip(1) {
+                let committed = faults
+                    .iter()
+                    .filter(|(t, _)| t <= at)
+                    .map(|(_, c)| *c)
+                    .next_back()
+                    .unwrap_or(i64::MAX);
+                if offset < committed {
+                    early.push((offset, committed));
+                }
+            }
+        }
+        early
+    }
+}
+
 impl Drop for S3Server {
     fn drop(&mut self) {
         self.down();
@@ -634,6 +699,7 @@ async fn s3_sink_rides_out_server_restarts() {
         "timezone": "UTC",
     }});
     let run = UnderWriter::start(&mut s, &db, &name, sink).await;
+    let mut faults = Vec::new();
     for i in 0..plan.restarts {
         // Once objects have been written since the last restart, the next one.
         let seen = server.records().len();
@@ -647,15 +713,19 @@ async fn s3_sink_rides_out_server_restarts() {
             tokio::time::sleep(Duration::from_millis(200)).await;
         }
         let down = Duration::from_millis(plan.rng.range(200, 3000));
+        // Read before the kill: positions only grow, so a copy written again after this fault
+        // must start at or after this one.
+        let committed = run.committed().await;
+        faults.push((std::time::SystemTime::now(), committed));
         server.down();
         tokio::time::sleep(down).await;
         server.up();
-        eprintln!("restart {i}: down {down:?}");
+        eprintln!("restart {i}: down {down:?}, committed {committed}");
     }
     let (inserted, states, errored) = run.finish().await;
     // Every change, keyed by its position in the log and its row.
-    let changes = |records: &[Json]| -> std::collections::BTreeMap<(i64, i64), usize> {
-        let mut seen = std::collections::BTreeMap::new();
+    let changes = |records: &[Json]| -> BTreeMap<(i64, i64), usize> {
+        let mut seen = BTreeMap::new();
         for r in records {
             let key = (
                 r["source"]["lsn"].as_i64().unwrap_or(-1),
@@ -677,8 +747,15 @@ async fn s3_sink_rides_out_server_restarts() {
             let seen = changes(&records);
             let twice = seen.values().filter(|n| **n > 1).count();
             assert_eq!(inserts.iter().next_back(), Some(&inserted));
+            let early = server.copies_before_committed(&faults);
+            assert!(
+                early.is_empty(),
+                "records written again below the position committed before the fault \
+                 (offset, committed): {early:?}"
+            );
             eprintln!(
-                "{} server restarts; {} changes in the bucket, {twice} of them twice",
+                "{} server restarts; {} changes in the bucket, {twice} of them twice, \
+                 every copy at or after the position committed before its fault",
                 plan.restarts,
                 seen.len()
             );
