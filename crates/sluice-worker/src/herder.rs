@@ -71,6 +71,21 @@ struct TaskStatus {
     state: TaskState,
     last_error: Option<String>,
     retries: u64,
+    /// The task's offset commits when `last_error` happened: once it commits again it has
+    /// recovered, and the error is no longer shown.
+    error_commits: u64,
+}
+
+impl TaskStatus {
+    /// The error being retried, unless the task committed offsets since.
+    fn retrying(&self, stats: &TaskStats) -> Option<&String> {
+        let commits = stats
+            .offset_commits
+            .load(std::sync::atomic::Ordering::Relaxed);
+        self.last_error
+            .as_ref()
+            .filter(|_| commits == self.error_commits)
+    }
 }
 
 struct Entry {
@@ -582,12 +597,12 @@ impl Herder {
     fn task_json(&self, entry: &Entry) -> Json {
         let status = lock(&entry.status).clone();
         let mut t = json!({"id": 0, "state": status.state.name(), "worker_id": self.worker_id});
-        if let TaskState::Failed(trace) = status.state {
-            t["trace"] = Json::String(trace);
+        if let TaskState::Failed(trace) = &status.state {
+            t["trace"] = Json::String(trace.clone());
         }
         // Not in Connect: the transient error a RUNNING task is retrying.
-        if let Some(e) = status.last_error {
-            t["last_error"] = Json::String(e);
+        if let Some(e) = status.retrying(&entry.stats) {
+            t["last_error"] = Json::String(e.clone());
             t["retries"] = json!(status.retries);
         }
         t
@@ -843,6 +858,10 @@ async fn run_with_retries(
         {
             let mut s = lock(status);
             s.last_error = Some(message);
+            s.error_commits = ctx
+                .stats
+                .offset_commits
+                .load(std::sync::atomic::Ordering::Relaxed);
             s.retries += 1;
         }
         // Wait out the delay, unless told to stop meanwhile.
@@ -874,6 +893,7 @@ impl Entry {
                 state: TaskState::Unassigned,
                 last_error: None,
                 retries: 0,
+                error_commits: 0,
             })),
             stats: stats.unwrap_or_default(),
             task: Mutex::new(Task::default()),
@@ -898,7 +918,7 @@ fn view_of(name: String, entry: &Entry) -> ConnectorView {
                 TaskState::Failed(trace) => Some(trace.clone()),
                 _ => None,
             },
-            last_error: status.last_error.clone(),
+            last_error: status.retrying(&entry.stats).cloned(),
             retries: status.retries,
         }
     });

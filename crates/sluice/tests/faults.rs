@@ -126,6 +126,19 @@ async fn postgres_restart_keeps_the_task_running_and_loses_nothing() {
     .await;
     let (_, status) = api.get(&format!("/connectors/{name}/status")).await;
     assert_eq!(status["tasks"][0]["state"], "RUNNING", "{status}");
+    // Recovered (offsets committed again): the error is no longer shown.
+    let deadline = std::time::Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, status) = api.get(&format!("/connectors/{name}/status")).await;
+        if status["tasks"][0]["last_error"].is_null() {
+            break;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the error stays after recovery: {status}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
     assert!(
         saw_retry || s.log_text().contains("retrying"),
         "no retry was seen\n{}",
