@@ -164,7 +164,13 @@ pub struct TaskStats {
     pub offset_commits: AtomicU64,
     /// The source's snapshot, table by table, when it takes one.
     pub snapshot: Mutex<SnapshotProgress>,
+    /// Set while a flush has waited longer than [`STALL_AFTER`] and the sink names a problem
+    /// (`Sink::problem`); cleared when the flush completes.
+    pub stalled: Mutex<Option<String>>,
 }
+
+/// How long a flush may wait before the task's status says what the sink is waiting on.
+pub const STALL_AFTER: std::time::Duration = std::time::Duration::from_secs(5);
 
 impl Default for TaskStats {
     fn default() -> Self {
@@ -176,6 +182,7 @@ impl Default for TaskStats {
             ms_behind_source: AtomicI64::new(-1),
             offset_commits: AtomicU64::default(),
             snapshot: Mutex::default(),
+            stalled: Mutex::default(),
         }
     }
 }
@@ -510,6 +517,9 @@ impl<K: Sink, D: Sink> SinkStage<K, D> {
         // record comes (Connect calls `put` with nothing and `preCommit` on its timer), so
         // that what it uploads on its own schedule gets committed.
         let mut recheck: Option<tokio::time::Instant> = None;
+        // When the flush in flight started, for the stall report.
+        let mut flush_started = tokio::time::Instant::now();
+        let mut stall_check = tokio::time::interval(std::time::Duration::from_secs(1));
         loop {
             if in_flight.is_none() {
                 if let Some((mut commit, mut commits)) = next.take() {
@@ -534,6 +544,7 @@ impl<K: Sink, D: Sink> SinkStage<K, D> {
                         .then(|| tokio::time::Instant::now() + self.recheck_interval());
                     let offsets = offsets.clone();
                     let connector = self.opts.connector.clone();
+                    flush_started = tokio::time::Instant::now();
                     in_flight = Some(Box::pin(async move {
                         durable.await?;
                         if !commit.offsets.is_empty() {
@@ -558,6 +569,7 @@ impl<K: Sink, D: Sink> SinkStage<K, D> {
                 biased;
                 done = finished(&mut in_flight) => {
                     in_flight = None;
+                    self.report_stall(None);
                     let (commit, commits) = done?;
                     merge_offsets(&mut committed, commit.offsets.iter().cloned());
                     metrics::counter!(m::OFFSET_COMMITS, &self.label).increment(1);
@@ -571,6 +583,15 @@ impl<K: Sink, D: Sink> SinkStage<K, D> {
                     }
                     // A closed channel means the driver has stopped; nothing is waiting for this.
                     let _ = acks.send(Ack { offsets: commit.offsets, commits });
+                }
+                _ = stall_check.tick(), if in_flight.is_some() => {
+                    let waited = flush_started.elapsed();
+                    if waited >= STALL_AFTER {
+                        let problem = self.sink.problem().map(|p| {
+                            format!("records not yet durable after {} s: {p}", waited.as_secs())
+                        });
+                        self.report_stall(problem);
+                    }
                 }
                 _ = sleep_until(recheck_due) => {
                     recheck = None;
@@ -593,6 +614,15 @@ impl<K: Sink, D: Sink> SinkStage<K, D> {
                 },
             }
         }
+    }
+
+    fn report_stall(&self, problem: Option<String>) {
+        *self
+            .opts
+            .stats
+            .stalled
+            .lock()
+            .unwrap_or_else(|e| e.into_inner()) = problem;
     }
 
     /// How soon a sink that retains records is flushed again without new records.
@@ -914,6 +944,70 @@ mod tests {
                 .map(|(_, _, n)| n)
                 .next_back()
         }
+    }
+
+    /// A sink whose flushes wait until `release` is set, and which says why.
+    struct Waiting {
+        release: Arc<AtomicBool>,
+    }
+
+    impl Sink for Waiting {
+        async fn write(&mut self, _records: &[Record]) -> Result<Written, ConnectorError> {
+            Ok(Written::default())
+        }
+
+        async fn flush(&mut self) -> Result<(), ConnectorError> {
+            Ok(())
+        }
+
+        async fn start_flush(&mut self) -> Result<Durable, ConnectorError> {
+            let release = self.release.clone();
+            Ok(Box::pin(async move {
+                while !release.load(Ordering::SeqCst) {
+                    tokio::time::sleep(Duration::from_millis(100)).await;
+                }
+                Ok(())
+            }))
+        }
+
+        fn problem(&self) -> Option<String> {
+            Some("broker away".into())
+        }
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn a_flush_that_waits_long_shows_what_the_sink_waits_on_until_it_completes() {
+        let release = Arc::new(AtomicBool::new(false));
+        let stats: Arc<TaskStats> = Arc::default();
+        let opts = PipelineOptions {
+            connector: "c".into(),
+            stats: stats.clone(),
+            flush_interval: Duration::from_millis(50),
+            transforms: Arc::default(),
+            errors: ErrorPolicy::default(),
+            sink_class: "test".into(),
+        };
+        let (tx, rx) = watch::channel(TaskControl::Run);
+        let mut source = Topic { next: 0, total: 10 };
+        let sink = Waiting {
+            release: release.clone(),
+        };
+        let stalled = || stats.stalled.lock().unwrap().clone();
+        let watcher = async {
+            tokio::time::sleep(STALL_AFTER / 2).await;
+            assert_eq!(stalled(), None, "reported before STALL_AFTER");
+            tokio::time::sleep(STALL_AFTER).await;
+            let shown = stalled().expect("a long flush is reported");
+            assert!(shown.contains("broker away"), "{shown}");
+            release.store(true, Ordering::SeqCst);
+            tokio::time::sleep(Duration::from_secs(1)).await;
+            assert_eq!(stalled(), None, "cleared once the flush completed");
+            let _ = tx.send(TaskControl::Stop);
+        };
+        let commits = Arc::new(Commits::default());
+        let run = run(opts, &mut source, sink, None::<Waiting>, commits, rx);
+        let (result, ()) = tokio::join!(run, watcher);
+        result.unwrap();
     }
 
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

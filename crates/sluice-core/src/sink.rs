@@ -59,6 +59,12 @@ pub trait Sink: Send {
     fn retained(&self) -> Vec<SourceOffset> {
         Vec::new()
     }
+
+    /// What the sink's client is retrying on its own right now (librdkafka re-sending to a
+    /// broker it cannot reach), for the task's status while a flush waits. By default nothing.
+    fn problem(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Turns a record into topic bytes with the connector's converters.
@@ -161,5 +167,9 @@ impl<S: Sink> Sink for Tee<S> {
 
     fn retained(&self) -> Vec<SourceOffset> {
         self.inner.retained()
+    }
+
+    fn problem(&self) -> Option<String> {
+        self.inner.problem()
     }
 }

@@ -69,11 +69,25 @@ impl KafkaConnection {
 /// A client context that keeps the last error librdkafka reported about the brokers (a
 /// refused login, a failed TLS handshake), so a request that then times out can say why.
 #[derive(Clone, Default)]
-pub struct BrokerErrors(Arc<Mutex<Option<String>>>);
+pub struct BrokerErrors(Arc<Mutex<Option<(std::time::Instant, String)>>>);
 
 impl BrokerErrors {
     pub fn last(&self) -> Option<String> {
-        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|(_, e)| e.clone())
+    }
+
+    /// The last error, if librdkafka reported it within `within`.
+    pub fn recent(&self, within: std::time::Duration) -> Option<String> {
+        self.0
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .filter(|(at, _)| at.elapsed() <= within)
+            .map(|(_, e)| e.clone())
     }
 
     /// An operation's error with what the brokers said, transient unless the brokers refused
@@ -119,7 +133,8 @@ pub fn check_brokers<C: ClientContext>(
 impl ClientContext for BrokerErrors {
     fn error(&self, error: KafkaError, reason: &str) {
         tracing::warn!("Kafka client: {error}: {reason}");
-        *self.0.lock().unwrap_or_else(|e| e.into_inner()) = Some(format!("{error}: {reason}"));
+        *self.0.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((std::time::Instant::now(), format!("{error}: {reason}")));
     }
 }
 

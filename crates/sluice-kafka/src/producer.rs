@@ -272,6 +272,16 @@ impl Sink for KafkaTopicSink {
         .await
     }
 
+    /// Asked when deliveries have waited long: librdkafka keeps re-sending on its own until
+    /// `message.timeout.ms`, so say so, with a broker error it reported in the last 30 s.
+    fn problem(&self) -> Option<String> {
+        let bootstrap = &self.conn.bootstrap;
+        Some(match self.errors.recent(Duration::from_secs(30)) {
+            Some(e) => format!("Kafka at {bootstrap}: {e}"),
+            None => format!("no acknowledgement from Kafka at {bootstrap} yet"),
+        })
+    }
+
     async fn start_flush(&mut self) -> Result<Durable, ConnectorError> {
         let in_flight = std::mem::take(&mut self.in_flight);
         let bootstrap = self.conn.bootstrap.clone();

@@ -77,14 +77,16 @@ struct TaskStatus {
 }
 
 impl TaskStatus {
-    /// The error being retried, unless the task committed offsets since.
-    fn retrying(&self, stats: &TaskStats) -> Option<&String> {
+    /// The error being retried, unless the task committed offsets since; else what a flush
+    /// that has waited long is waiting on (`TaskStats::stalled`).
+    fn retrying(&self, stats: &TaskStats) -> Option<String> {
         let commits = stats
             .offset_commits
             .load(std::sync::atomic::Ordering::Relaxed);
         self.last_error
-            .as_ref()
+            .clone()
             .filter(|_| commits == self.error_commits)
+            .or_else(|| lock(&stats.stalled).clone())
     }
 }
 
@@ -602,7 +604,7 @@ impl Herder {
         }
         // Not in Connect: the transient error a RUNNING task is retrying.
         if let Some(e) = status.retrying(&entry.stats) {
-            t["last_error"] = Json::String(e.clone());
+            t["last_error"] = Json::String(e);
             t["retries"] = json!(status.retries);
         }
         t
@@ -918,7 +920,7 @@ fn view_of(name: String, entry: &Entry) -> ConnectorView {
                 TaskState::Failed(trace) => Some(trace.clone()),
                 _ => None,
             },
-            last_error: status.retrying(&entry.stats).cloned(),
+            last_error: status.retrying(&entry.stats),
             retries: status.retries,
         }
     });

@@ -106,6 +106,13 @@ impl Sink for TopicSink {
         }
     }
 
+    fn problem(&self) -> Option<String> {
+        match self {
+            TopicSink::Local(_) => None,
+            TopicSink::Kafka(s) => s.problem(),
+        }
+    }
+
     async fn start_flush(&mut self) -> Result<Durable, ConnectorError> {
         match self {
             TopicSink::Local(s) => s.start_flush().await,
