@@ -410,6 +410,56 @@ async fn refused_records_follow_errors_tolerance_with_sqlstate_and_coordinates()
     target.drop().await;
 }
 
+/// A column added in the source mid-stream, without `schema.evolution`: the task fails, naming
+/// the table, the column and the key that would add it; nothing after it is applied.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_column_added_without_evolution_fails_naming_table_and_column() {
+    let db = TestDb::empty("jsink_evo").await;
+    let target = TestDb::empty("jsink_evo_target").await;
+    db.exec(
+        "CREATE TABLE public.t (id int PRIMARY KEY, v int); INSERT INTO public.t VALUES (1, 1)",
+    )
+    .await;
+    target
+        .exec("CREATE TABLE public.t (id int PRIMARY KEY, v int)")
+        .await;
+    let name = unique("evo");
+    let sink = json!({"name": "no-evolution", "config": {
+        "connector.class": "io.debezium.connector.jdbc.JdbcSinkConnector",
+        "topics": format!("{name}.public.t"),
+        "connection.url": jdbc_url(&target),
+        "connection.username": target.pg.user,
+        "connection.password": target.pg.password,
+        "insert.mode": "upsert",
+        "primary.key.mode": "record_key",
+        "collection.name.format": "${source.table}",
+    }});
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Sluice::new(dir.path());
+    s.start(&[source(&db, &name, "public.t"), sink], &[]);
+    s.wait_streaming().await;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while target.scalar_i64("SELECT count(*) FROM public.t").await < 1 {
+        assert!(Instant::now() < deadline, "{}", s.log_text());
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    db.exec("ALTER TABLE public.t ADD COLUMN note text; INSERT INTO public.t VALUES (2, 2, 'new')")
+        .await;
+    wait_for(90, "the sink's error", &s, || {
+        s.log_text().contains("has no column")
+    })
+    .await;
+    let log = s.log_text();
+    let line = log.lines().find(|l| l.contains("has no column")).unwrap();
+    for part in ["table t has no column note", "schema.evolution=basic"] {
+        assert!(line.contains(part), "{part} missing from: {line}");
+    }
+    assert_eq!(target.scalar_i64("SELECT count(*) FROM public.t").await, 1);
+    s.stop();
+    db.drop().await;
+    target.drop().await;
+}
+
 /// The sink's connection honours libpq's `sslmode` from the URL: against a server that takes
 /// only TLS, `verify-full` with the CA writes; `disable` and a CA that did not sign the
 /// server's certificate fail with a clear error (and no password in it).
