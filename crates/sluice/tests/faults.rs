@@ -613,30 +613,8 @@ impl S3Server {
         }
     }
 
-    /// The bucket's objects' JSON lines.
-    fn records(&self) -> Vec<Json> {
-        fn walk(dir: &std::path::Path, out: &mut Vec<Json>) {
-            for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
-                let p = e.path();
-                if p.is_dir() {
-                    walk(&p, out);
-                } else if p.extension().is_some_and(|x| x == "json") {
-                    let text = std::fs::read_to_string(&p).unwrap_or_default();
-                    out.extend(text.lines().filter_map(|l| serde_json::from_str(l).ok()));
-                }
-            }
-        }
-        let mut out = Vec::new();
-        walk(&self.dir.path().join("lake"), &mut out);
-        out
-    }
-}
-
-impl S3Server {
-    /// Offsets found in more than one object where a later copy lies below the position
-    /// committed before the last fault preceding that copy's upload: `(offset, committed)`.
-    /// An object `<topic>+<partition>+<start>.json` holds offsets `start..` in line order.
-    fn copies_before_committed(&self, faults: &[(std::time::SystemTime, i64)]) -> Vec<(i64, i64)> {
+    /// The bucket's JSON objects.
+    fn objects(&self) -> Vec<std::path::PathBuf> {
         fn walk(dir: &std::path::Path, out: &mut Vec<std::path::PathBuf>) {
             for e in std::fs::read_dir(dir).into_iter().flatten().flatten() {
                 let p = e.path();
@@ -647,11 +625,33 @@ impl S3Server {
                 }
             }
         }
-        let mut objects = Vec::new();
-        walk(&self.dir.path().join("lake"), &mut objects);
+        let mut out = Vec::new();
+        walk(&self.dir.path().join("lake"), &mut out);
+        out
+    }
+
+    /// The bucket's objects' JSON lines.
+    fn records(&self) -> Vec<Json> {
+        self.objects()
+            .iter()
+            .flat_map(|p| {
+                let text = std::fs::read_to_string(p).unwrap_or_default();
+                text.lines()
+                    .filter_map(|l| serde_json::from_str(l).ok())
+                    .collect::<Vec<Json>>()
+            })
+            .collect()
+    }
+}
+
+impl S3Server {
+    /// Offsets found in more than one object where a later copy lies below the position
+    /// committed before the last fault preceding that copy's upload: `(offset, committed)`.
+    /// An object `<topic>+<partition>+<start>.json` holds offsets `start..` in line order.
+    fn copies_before_committed(&self, faults: &[(std::time::SystemTime, i64)]) -> Vec<(i64, i64)> {
         // offset → upload times of its copies
         let mut copies: BTreeMap<i64, Vec<std::time::SystemTime>> = BTreeMap::new();
-        for p in objects {
+        for p in self.objects() {
             let stem = p.file_stem().unwrap().to_string_lossy().into_owned();
             let start: i64 = stem.rsplit('+').next().unwrap().parse().unwrap();
             let at = std::fs::metadata(&p).unwrap().modified().unwrap();
