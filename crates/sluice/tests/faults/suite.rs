@@ -129,6 +129,8 @@ pub enum Moment {
     Switch,
     Streaming,
     MidTxn,
+    /// Right after an offset commit was stored, before the source was told (local offsets).
+    Commit,
 }
 
 impl Moment {
@@ -138,6 +140,7 @@ impl Moment {
             Moment::Switch => "switch",
             Moment::Streaming => "streaming",
             Moment::MidTxn => "mid-txn",
+            Moment::Commit => "commit",
         }
     }
 }
@@ -802,6 +805,16 @@ impl Run<'_> {
         }
     }
 
+    /// The connector's offsets file in the local store, once it exists.
+    fn offsets_file(&self) -> Option<PathBuf> {
+        let dir = self.process.sluice.data_dir().join("offsets");
+        std::fs::read_dir(dir)
+            .ok()?
+            .flatten()
+            .map(|e| e.path())
+            .find(|p| p.extension().is_some_and(|x| x == "json"))
+    }
+
     fn log_has(&self, what: &str) -> bool {
         self.process.sluice.log_text().contains(what)
     }
@@ -855,6 +868,20 @@ impl Run<'_> {
                             tokio::time::sleep(Duration::from_millis(2)).await;
                         }
                         break Moment::MidTxn;
+                    }
+                }
+                Moment::Commit => {
+                    if self.log_has("streaming changes") {
+                        // Offsets in Kafka (connect-offsets) cannot be watched here.
+                        let Some(path) = self.offsets_file() else {
+                            break Moment::Streaming;
+                        };
+                        let before = std::fs::read(&path).ok();
+                        let until = Instant::now() + Duration::from_secs(30);
+                        while std::fs::read(&path).ok() == before && Instant::now() < until {
+                            tokio::time::sleep(Duration::from_millis(1)).await;
+                        }
+                        break Moment::Commit;
                     }
                 }
             }
@@ -969,9 +996,10 @@ pub async fn run_once(
                     Moment::Switch,
                     Moment::Streaming,
                     Moment::MidTxn,
+                    Moment::Commit,
                 ])
             } else {
-                rng.pick(&[Moment::Streaming, Moment::MidTxn])
+                rng.pick(&[Moment::Streaming, Moment::MidTxn, Moment::Commit])
             }
         })
         .collect();
@@ -1363,7 +1391,7 @@ impl Totals {
 
 pub fn table(totals: &[(Kind, Totals)]) -> String {
     let mut s = String::from(
-        "| fault | runs | faults | changes checked | lost | duplicates | longest recovery | peak RSS during recovery | moments (snapshot/switch/streaming/mid-txn) | target (local/kafka) | runs with error in status | failed runs | runs voided (broker crashed) |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
+        "| fault | runs | faults | changes checked | lost | duplicates | longest recovery | peak RSS during recovery | moments (snapshot/switch/streaming/mid-txn/commit) | target (local/kafka) | runs with error in status | failed runs | runs voided (broker crashed) |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|\n",
     );
     for (kind, t) in totals {
         if let Some(why) = &t.blocked {
@@ -1374,7 +1402,7 @@ pub fn table(totals: &[(Kind, Totals)]) -> String {
         let g = |n: &str| t.targets.get(n).copied().unwrap_or(0);
         let _ = writeln!(
             s,
-            "| {} | {} | {} | {} | {} | {} | {:.1} s | {} MB | {}/{}/{}/{} | {}/{} | {} | {} | {} |",
+            "| {} | {} | {} | {} | {} | {} | {:.1} s | {} MB | {}/{}/{}/{}/{} | {}/{} | {} | {} | {} |",
             kind.name(),
             t.runs,
             t.faults,
@@ -1387,6 +1415,7 @@ pub fn table(totals: &[(Kind, Totals)]) -> String {
             m("switch"),
             m("streaming"),
             m("mid-txn"),
+            m("commit"),
             g("local"),
             g("kafka"),
             t.error_in_status,
