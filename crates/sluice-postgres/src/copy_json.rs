@@ -507,6 +507,20 @@ mod tests {
                 vec!["{1,2,3}", "{}", "\\N", "{NULL,4}"],
             ),
             col(
+                "ai2",
+                array(base(21, "int2")),
+                -1,
+                false,
+                vec!["{-32768,32767}", "{NULL,NULL}", "{}", "\\N"],
+            ),
+            col(
+                "ai8",
+                array(base(20, "int8")),
+                -1,
+                true,
+                vec!["{9223372036854775807,-1}", "{NULL}", "\\N", "{0}"],
+            ),
+            col(
                 "at",
                 array(base(25, "text")),
                 -1,

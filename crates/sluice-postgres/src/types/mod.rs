@@ -756,6 +756,11 @@ pub enum TextJson {
     Interval,
     /// bytea in `binary.handling.mode=bytes`: base64 of the decoded bytes.
     Bytes,
+    /// One-dimensional arrays of smallint, integer or bigint: `{1,NULL,3}` as `[1,null,3]`.
+    IntArray {
+        bits: u8,
+        nulls: bool,
+    },
     /// Anything else: the Connect value, written by the JSON converter's own code.
     Value,
 }
@@ -784,6 +789,24 @@ impl TextJson {
             Conv::Timestamp { precision } => TextJson::Timestamp { precision },
             Conv::Interval if opts.interval == IntervalHandlingMode::Numeric => TextJson::Interval,
             Conv::Bytea if opts.binary == BinaryHandlingMode::Bytes => TextJson::Bytes,
+            Conv::Array {
+                element,
+                element_optional,
+            } => match *element {
+                Conv::Int16 => TextJson::IntArray {
+                    bits: 16,
+                    nulls: element_optional,
+                },
+                Conv::Int32 => TextJson::IntArray {
+                    bits: 32,
+                    nulls: element_optional,
+                },
+                Conv::Int64 => TextJson::IntArray {
+                    bits: 64,
+                    nulls: element_optional,
+                },
+                _ => TextJson::Value,
+            },
             _ => TextJson::Value,
         }
     }
@@ -858,6 +881,7 @@ pub fn write_text_json(
             Ok(Value::Int(micros)) => write_int(out, Some(micros)),
             _ => false,
         },
+        TextJson::IntArray { bits, nulls } => write_int_array(out, text, bits, nulls),
         TextJson::Bytes => match parse_bytea(text) {
             Ok(bytes) => {
                 write_base64(out, &bytes);
@@ -887,6 +911,43 @@ pub fn is_plain_json_text(bytes: &[u8]) -> bool {
         }
     }
     blocks.remainder().iter().all(|&b| plain(b))
+}
+
+/// `{1,NULL,3}` as `[1,null,3]`; anything else (nested, with bounds, out of range, a NULL
+/// where elements are required) writes nothing and returns false for the general path.
+fn write_int_array(out: &mut Vec<u8>, text: &str, bits: u8, nulls: bool) -> bool {
+    let Some(inner) = text.strip_prefix('{').and_then(|t| t.strip_suffix('}')) else {
+        return false;
+    };
+    let start = out.len();
+    out.push(b'[');
+    if !inner.is_empty() {
+        for (i, item) in inner.split(',').enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            let written = match item {
+                "NULL" if nulls => {
+                    out.extend_from_slice(b"null");
+                    true
+                }
+                _ => write_int(
+                    out,
+                    match bits {
+                        16 => item.parse::<i16>().ok().map(i64::from),
+                        32 => item.parse::<i32>().ok().map(i64::from),
+                        _ => item.parse::<i64>().ok(),
+                    },
+                ),
+            };
+            if !written {
+                out.truncate(start);
+                return false;
+            }
+        }
+    }
+    out.push(b']');
+    true
 }
 
 fn write_int(out: &mut Vec<u8>, v: Option<i64>) -> bool {
@@ -1218,6 +1279,21 @@ mod tests {
             assert!(column_schema(&c, &o).expect("no error").is_none(), "{}", c.ty.name);
             let err = decode_text(&c, &Schema::new(SchemaType::String), "x", &o).unwrap_err().to_string();
             assert!(err.contains("leaves columns of this type out"), "{err}");
+        }
+    }
+
+    #[test]
+    fn integer_arrays_take_the_direct_writer_and_leave_the_rest_to_values() {
+        let kind = TextJson::of(&col(arr(ty("int4")), -1), &opts());
+        assert_eq!(kind, TextJson::IntArray { bits: 32, nulls: true });
+        let write = |text: &str| {
+            let mut out = b"x".to_vec();
+            write_int_array(&mut out, text, 32, true).then(|| String::from_utf8(out).unwrap())
+        };
+        assert_eq!(write("{1,NULL,-3}").as_deref(), Some("x[1,null,-3]"));
+        assert_eq!(write("{}").as_deref(), Some("x[]"));
+        for general in ["{{1,2},{3,4}}", "[0:1]={5,6}", "{2147483648}", "{1, 2}"] {
+            assert_eq!(write(general), None, "{general}");
         }
     }
 
