@@ -129,6 +129,14 @@ impl Schema {
         self
     }
 
+    /// The value of one parameter, if set.
+    pub fn parameter(&self, key: &str) -> Option<&str> {
+        self.parameters
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
     pub fn default_value(mut self, value: Value) -> Self {
         self.default = Some(value);
         self

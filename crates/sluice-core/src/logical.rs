@@ -36,11 +36,7 @@ pub fn timestamp_schema() -> Schema {
 
 /// The scale parameter of a Decimal schema.
 pub fn decimal_scale(schema: &Schema) -> Option<i32> {
-    schema
-        .parameters
-        .iter()
-        .find(|(k, _)| k == "scale")
-        .and_then(|(_, v)| v.parse().ok())
+    schema.parameter("scale").and_then(|v| v.parse().ok())
 }
 
 /// Decimal text (`-12.5`, `1e3`) at a scale as unscaled bytes; `None` when it does not fit

@@ -219,10 +219,8 @@ fn arrow_type(s: &Schema) -> Result<DataType, FormatError> {
         (SchemaType::Bytes, Some(logical::DECIMAL)) => {
             let scale = logical::decimal_scale(s).unwrap_or(0);
             let precision = s
-                .parameters
-                .iter()
-                .find(|(k, _)| k == DECIMAL_PRECISION)
-                .and_then(|(_, v)| v.parse::<u8>().ok())
+                .parameter(DECIMAL_PRECISION)
+                .and_then(|v| v.parse::<u8>().ok())
                 .unwrap_or(38)
                 .clamp(1, 38);
             DataType::Decimal128(precision.max(scale.clamp(0, 38) as u8), scale as i8)
@@ -451,10 +449,8 @@ fn avro_schema(
         (SchemaType::Bytes, Some(logical::DECIMAL)) => {
             let scale = logical::decimal_scale(s).unwrap_or(0);
             let precision = s
-                .parameters
-                .iter()
-                .find(|(k, _)| k == DECIMAL_PRECISION)
-                .and_then(|(_, v)| v.parse::<u32>().ok())
+                .parameter(DECIMAL_PRECISION)
+                .and_then(|v| v.parse::<u32>().ok())
                 .unwrap_or(64);
             props.insert("type".into(), json!("bytes"));
             props.insert("scale".into(), json!(scale));

@@ -32,14 +32,6 @@ const TIMESTAMP_NEG_INFINITY_MICROS: i64 = -9_223_372_036_832_400_000;
 const DATE_POS_INFINITY: i64 = -2_147_472_692;
 const DATE_NEG_INFINITY: i64 = -2_147_472_691;
 
-fn parameter<'a>(schema: &'a Schema, key: &str) -> Option<&'a str> {
-    schema
-        .parameters
-        .iter()
-        .find(|(p, _)| p == key)
-        .map(|(_, v)| v.as_str())
-}
-
 /// The column type `auto.create` / `auto.evolve` gives a field: the source's own type when the
 /// source propagates it (`column.propagate.source.type`), else one from the Connect schema.
 pub fn sql_type(schema: &Schema) -> Result<String, String> {
@@ -47,9 +39,8 @@ pub fn sql_type(schema: &Schema) -> Result<String, String> {
         return Ok(ty);
     }
     let name = schema.name.as_deref().unwrap_or("");
-    let param = |k: &str| parameter(schema, k);
     Ok(match name {
-        DECIMAL => match (param(DECIMAL_PRECISION), param("scale")) {
+        DECIMAL => match (schema.parameter(DECIMAL_PRECISION), schema.parameter("scale")) {
             (Some(p), Some(s)) if p.parse::<u32>().is_ok_and(|p| (1..=1000).contains(&p)) => {
                 format!("numeric({p},{s})")
             }
@@ -72,7 +63,7 @@ pub fn sql_type(schema: &Schema) -> Result<String, String> {
         "io.debezium.data.Json" => "json".into(),
         "io.debezium.data.Xml" => "xml".into(),
         "io.debezium.data.Ltree" => "ltree".into(),
-        "io.debezium.data.Bits" => match param("length").and_then(|l| l.parse::<u32>().ok()) {
+        "io.debezium.data.Bits" => match schema.parameter("length").and_then(|l| l.parse::<u32>().ok()) {
             Some(n) if n < 2_147_483_647 => format!("bit({n})"),
             _ => "bit varying".into(),
         },
@@ -109,8 +100,10 @@ pub fn sql_type(schema: &Schema) -> Result<String, String> {
 /// Enums, domains and extension types other than the listed ones fall back to the Connect
 /// mapping (the target may not have them).
 fn source_type(schema: &Schema) -> Option<String> {
-    let ty = parameter(schema, "__debezium.source.column.type")?.to_ascii_lowercase();
-    let number = |k: &str| parameter(schema, k).and_then(|v| v.parse::<i64>().ok());
+    let ty = schema
+        .parameter("__debezium.source.column.type")?
+        .to_ascii_lowercase();
+    let number = |k: &str| schema.parameter(k).and_then(|v| v.parse::<i64>().ok());
     let length = number("__debezium.source.column.length");
     let scale = number("__debezium.source.column.scale");
     // The widest char/varchar PostgreSQL accepts; above it the length means "unbounded".
@@ -216,10 +209,8 @@ pub fn text(
         "io.debezium.data.Bits" => match value {
             Value::Bytes(b) => {
                 let length = schema
-                    .parameters
-                    .iter()
-                    .find(|(k, _)| k == "length")
-                    .and_then(|(_, v)| v.parse::<usize>().ok());
+                    .parameter("length")
+                    .and_then(|v| v.parse::<usize>().ok());
                 bits(b, length.filter(|_| target.base == "bit"))
             }
             other => {
