@@ -792,21 +792,18 @@ impl TextJson {
             Conv::Array {
                 element,
                 element_optional,
-            } => match *element {
-                Conv::Int16 => TextJson::IntArray {
-                    bits: 16,
+            } => {
+                let bits = match *element {
+                    Conv::Int16 => 16,
+                    Conv::Int32 => 32,
+                    Conv::Int64 => 64,
+                    _ => return TextJson::Value,
+                };
+                TextJson::IntArray {
+                    bits,
                     nulls: element_optional,
-                },
-                Conv::Int32 => TextJson::IntArray {
-                    bits: 32,
-                    nulls: element_optional,
-                },
-                Conv::Int64 => TextJson::IntArray {
-                    bits: 64,
-                    nulls: element_optional,
-                },
-                _ => TextJson::Value,
-            },
+                }
+            }
             _ => TextJson::Value,
         }
     }
@@ -827,9 +824,9 @@ pub fn write_text_json(
     out: &mut Vec<u8>,
 ) -> Result<(), TypeError> {
     let handled = match kind {
-        TextJson::Int16 => write_int(out, text.parse::<i16>().ok().map(i64::from)),
-        TextJson::Int32 => write_int(out, text.parse::<i32>().ok().map(i64::from)),
-        TextJson::Int64 => write_int(out, text.parse::<i64>().ok()),
+        TextJson::Int16 => write_int(out, parse_int(text, 16)),
+        TextJson::Int32 => write_int(out, parse_int(text, 32)),
+        TextJson::Int64 => write_int(out, parse_int(text, 64)),
         TextJson::Boolean => match text {
             "t" | "true" => {
                 out.extend_from_slice(b"true");
@@ -931,14 +928,7 @@ fn write_int_array(out: &mut Vec<u8>, text: &str, bits: u8, nulls: bool) -> bool
                     out.extend_from_slice(b"null");
                     true
                 }
-                _ => write_int(
-                    out,
-                    match bits {
-                        16 => item.parse::<i16>().ok().map(i64::from),
-                        32 => item.parse::<i32>().ok().map(i64::from),
-                        _ => item.parse::<i64>().ok(),
-                    },
-                ),
+                _ => write_int(out, parse_int(item, bits)),
             };
             if !written {
                 out.truncate(start);
@@ -948,6 +938,15 @@ fn write_int_array(out: &mut Vec<u8>, text: &str, bits: u8, nulls: bool) -> bool
     }
     out.push(b']');
     true
+}
+
+/// An integer of `bits` (16, 32 or 64) bits, range checked as its column type is.
+fn parse_int(text: &str, bits: u8) -> Option<i64> {
+    match bits {
+        16 => text.parse::<i16>().ok().map(i64::from),
+        32 => text.parse::<i32>().ok().map(i64::from),
+        _ => text.parse::<i64>().ok(),
+    }
 }
 
 fn write_int(out: &mut Vec<u8>, v: Option<i64>) -> bool {
