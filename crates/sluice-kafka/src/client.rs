@@ -73,11 +73,7 @@ pub struct BrokerErrors(Arc<Mutex<Option<(std::time::Instant, String)>>>);
 
 impl BrokerErrors {
     pub fn last(&self) -> Option<String> {
-        self.0
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .as_ref()
-            .map(|(_, e)| e.clone())
+        self.recent(std::time::Duration::MAX)
     }
 
     /// The last error, if librdkafka reported it within `within`.
