@@ -946,6 +946,17 @@ mod tests {
         }
     }
 
+    fn test_options(stats: Arc<TaskStats>) -> PipelineOptions {
+        PipelineOptions {
+            connector: "c".into(),
+            stats,
+            flush_interval: Duration::from_millis(50),
+            transforms: Arc::default(),
+            errors: ErrorPolicy::default(),
+            sink_class: "test".into(),
+        }
+    }
+
     /// A sink whose flushes wait until `release` is set, and which says why.
     struct Waiting {
         release: Arc<AtomicBool>,
@@ -979,14 +990,7 @@ mod tests {
     async fn a_flush_that_waits_long_shows_what_the_sink_waits_on_until_it_completes() {
         let release = Arc::new(AtomicBool::new(false));
         let stats: Arc<TaskStats> = Arc::default();
-        let opts = PipelineOptions {
-            connector: "c".into(),
-            stats: stats.clone(),
-            flush_interval: Duration::from_millis(50),
-            transforms: Arc::default(),
-            errors: ErrorPolicy::default(),
-            sink_class: "test".into(),
-        };
+        let opts = test_options(stats.clone());
         let (tx, rx) = watch::channel(TaskControl::Run);
         let mut source = Topic { next: 0, total: 10 };
         let sink = Waiting {
@@ -1019,14 +1023,7 @@ mod tests {
             release: release.clone(),
         };
         let commits = Arc::new(Commits::default());
-        let opts = PipelineOptions {
-            connector: "c".into(),
-            stats: Arc::default(),
-            flush_interval: Duration::from_millis(50),
-            transforms: Arc::default(),
-            errors: ErrorPolicy::default(),
-            sink_class: "test".into(),
-        };
+        let opts = test_options(Arc::default());
         let (tx, rx) = watch::channel(TaskControl::Run);
         let mut source = Topic { next: 0, total: 10 };
         let c = commits.clone();
