@@ -285,14 +285,19 @@ def scenario_kafka(db, end_lsn, work, changes):
     """The streaming drain into the broker, against a pure produce of the same records."""
     sluice = run_sluice_drain(db, "bench_kafka", end_lsn, work, kafka=KAFKA)
     files = [str(p) for p in topic_files(Path(work) / "data-bench_local")]
+    size = sum(Path(f).stat().st_size for f in files)
+    return {"sluice": dict(sluice, changes_per_s=changes / sluice["seconds"]),
+            "pure_produce": dict(pure_produce(files, "pure."), bytes=size)}
+
+
+def pure_produce(files, prefix):
+    """The same records produced by the bare producer example: its figures, with the CPU it used."""
     before = os.times()
-    out = subprocess.run([PRODUCE, KAFKA, "pure.", *files], capture_output=True, text=True, check=True).stdout
+    out = subprocess.run([PRODUCE, KAFKA, prefix, *files], capture_output=True, text=True, check=True).stdout
     after = os.times()
     pure = json.loads(out.strip().splitlines()[-1])
     pure["cpu_s"] = (after.children_user - before.children_user) + (after.children_system - before.children_system)
-    size = sum(Path(f).stat().st_size for f in files)
-    return {"sluice": dict(sluice, changes_per_s=changes / sluice["seconds"]),
-            "pure_produce": dict(pure, records_per_s=pure["records"] / pure["seconds"], bytes=size)}
+    return dict(pure, records_per_s=pure["records"] / pure["seconds"])
 
 
 # The wide, awkward table of the snapshot scenario: 40 columns of every kind the type mapping
@@ -443,15 +448,11 @@ def snapshot_into_kafka(db, work, kafka_rows):
     local = snapshot_run("bench_snap_klocal", db, "k", kafka_rows, work, keep=True)
     into_kafka = snapshot_run("bench_snap_kafka", db, "k", kafka_rows, work, kafka=KAFKA)
     files = [str(p) for p in topic_files(Path(work) / "data-bench_snap_klocal")]
-    before = os.times()
-    out = subprocess.run([PRODUCE, KAFKA, "snap-pure.", *files], capture_output=True, text=True, check=True).stdout
-    after = os.times()
-    pure = json.loads(out.strip().splitlines()[-1])
-    pure["cpu_s"] = (after.children_user - before.children_user) + (after.children_system - before.children_system)
+    pure = pure_produce(files, "snap-pure.")
     shutil.rmtree(Path(work) / "data-bench_snap_klocal", ignore_errors=True)
     psql(db, "DROP TABLE k")
     return {"rows": kafka_rows, "sluice": into_kafka, "local": local, "run_at": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
-            "pure_produce": dict(pure, records_per_s=pure["records"] / pure["seconds"])}
+            "pure_produce": pure}
 
 
 def scenario_lake(rows, work):
