@@ -86,26 +86,14 @@ async fn rows(db: &TestDb, table: &str, columns: &[(String, String)]) -> Vec<Str
 
 /// The target's columns with the source's type of each.
 async fn target_columns(source: &TestDb, target: &TestDb, table: &str) -> Vec<(String, String)> {
-    let sql = "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a \
-               WHERE a.attrelid = to_regclass('public.' || quote_ident($1)) AND a.attnum > 0 \
-               AND NOT a.attisdropped ORDER BY a.attnum";
-    let source_types: BTreeMap<String, String> = source
-        .client
-        .query(sql, &[&table])
-        .await
-        .unwrap()
-        .iter()
-        .map(|r| (r.get(0), r.get(1)))
-        .collect();
+    let source_types: BTreeMap<String, String> =
+        source.column_types(table).await.into_iter().collect();
     target
-        .client
-        .query(sql, &[&table])
+        .column_types(table)
         .await
-        .unwrap()
-        .iter()
-        .map(|r| {
-            let name: String = r.get(0);
-            let ty = source_types.get(&name).cloned().unwrap_or_else(|| r.get(1));
+        .into_iter()
+        .map(|(name, ty)| {
+            let ty = source_types.get(&name).cloned().unwrap_or(ty);
             (name, ty)
         })
         .collect()

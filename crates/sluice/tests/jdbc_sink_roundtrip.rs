@@ -745,23 +745,18 @@ async fn column_types_differ(
     tables: &[Table],
     precreated: Option<&str>,
 ) -> Vec<String> {
-    let sql = "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a \
-               WHERE a.attrelid = to_regclass('public.' || $1) AND a.attnum > 0 \
-               AND NOT a.attisdropped ORDER BY a.attnum";
     let mut out = Vec::new();
     for t in tables {
-        let types = |rows: Vec<tokio_postgres::Row>| -> Vec<(String, String)> {
-            rows.iter().map(|r| (r.get(0), r.get(1))).collect()
-        };
-        let expected: Vec<(String, String)> =
-            types(source.client.query(sql, &[&t.name]).await.unwrap())
-                .into_iter()
-                .map(|(c, ty)| match ty.as_str() {
-                    "mood" if precreated != Some(t.name.as_str()) => (c, "text".into()),
-                    _ => (c, ty),
-                })
-                .collect();
-        let got = types(target.client.query(sql, &[&t.name]).await.unwrap());
+        let expected: Vec<(String, String)> = source
+            .column_types(&t.name)
+            .await
+            .into_iter()
+            .map(|(c, ty)| match ty.as_str() {
+                "mood" if precreated != Some(t.name.as_str()) => (c, "text".into()),
+                _ => (c, ty),
+            })
+            .collect();
+        let got = target.column_types(&t.name).await;
         if got != expected {
             out.push(format!("{}: source {expected:?}, target {got:?}", t.name));
         }

@@ -145,6 +145,21 @@ impl TestDb {
             .unwrap_or_else(|e| panic!("{sql}: {e:?}"));
     }
 
+    /// The columns of `public.<table>` in order, each with its type as `format_type` spells it.
+    pub async fn column_types(&self, table: &str) -> Vec<(String, String)> {
+        let sql =
+            "SELECT a.attname::text, format_type(a.atttypid, a.atttypmod) FROM pg_attribute a \
+                   WHERE a.attrelid = to_regclass('public.' || quote_ident($1)) AND a.attnum > 0 \
+                   AND NOT a.attisdropped ORDER BY a.attnum";
+        self.client
+            .query(sql, &[&table])
+            .await
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .iter()
+            .map(|r| (r.get(0), r.get(1)))
+            .collect()
+    }
+
     pub async fn scalar_i64(&self, sql: &str) -> i64 {
         self.client
             .query_one(sql, &[])
