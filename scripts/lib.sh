@@ -198,12 +198,36 @@ pg_load_pagila() {
         sluice_die "pg_load_pagila: loading Pagila into $db failed"
 }
 
-_tansu_bin() { printf '%s\n' "$(sluice_cache_dir)/tansu/bin/tansu"; }
+# Tansu 0.6.0 with one patch to its storage (scripts/tansu/): an idempotent producer that bumps
+# its own epoch after a broker restart (KIP-360) made the SQLite storage panic.
+SLUICE_TANSU_PATCH="$SLUICE_REPO_ROOT/scripts/tansu/tansu-storage-$SLUICE_TANSU_VERSION.patch"
+SLUICE_TANSU_SHA256=4fdd85473ec265140488cf8d55e82b844f5c051c8916fabdd4a71156ac053f6d
+SLUICE_TANSU_STORAGE_SHA256=720d2ed8e6010c70f7f06e5af5a7274ebbf6e42fdcd9e46de542b10dc4d2f35d
 
-# tansu_ensure: builds the Tansu broker once into the cache (10-15 min cold).
+# The build directory is named after the patch, so a changed patch builds again.
+_tansu_root() {
+    printf '%s/tansu-%s-%s\n' "$(sluice_cache_dir)" "$SLUICE_TANSU_VERSION" \
+        "$(sha256sum "$SLUICE_TANSU_PATCH" | cut -c1-12)"
+}
+_tansu_bin() { printf '%s\n' "$(_tansu_root)/bin/tansu"; }
+
+# _crate_fetch NAME SHA256 DIR: unpacks NAME-$SLUICE_TANSU_VERSION from crates.io into DIR.
+_crate_fetch() {
+    local name="$1" sum="$2" dir="$3" file
+    file="$dir/$name-$SLUICE_TANSU_VERSION.crate"
+    curl -sSfL -o "$file" \
+        "https://static.crates.io/crates/$name/$name-$SLUICE_TANSU_VERSION.crate" ||
+        sluice_die "tansu_ensure: downloading $name $SLUICE_TANSU_VERSION from crates.io failed"
+    printf '%s  %s\n' "$sum" "$file" | sha256sum -c --quiet - ||
+        sluice_die "tansu_ensure: $file does not have the expected checksum"
+    tar -xzf "$file" -C "$dir"
+}
+
+# tansu_ensure: builds the patched Tansu broker once into the cache (10-15 min cold).
 tansu_ensure() {
-    local cache bin lock
+    local cache root bin lock
     cache="$(sluice_cache_dir)"
+    root="$(_tansu_root)"
     bin="$(_tansu_bin)"
     [[ -x "$bin" ]] && return 0
     command -v cargo >/dev/null 2>&1 || sluice_die "tansu_ensure: cargo not found"
@@ -216,9 +240,20 @@ tansu_ensure() {
             flock 9
         fi
         [[ -x "$bin" ]] && exit 0
-        sluice_log "building Tansu $SLUICE_TANSU_VERSION into $cache/tansu (one time, ~10-15 min)"
-        cargo install "tansu@$SLUICE_TANSU_VERSION" --locked --no-default-features \
-            --features libsql --root "$cache/tansu" >&2
+        sluice_log "building Tansu $SLUICE_TANSU_VERSION (patched) into $root (one time, ~10-15 min)"
+        rm -rf "$root" && mkdir -p "$root/src" || exit 1
+        _crate_fetch tansu "$SLUICE_TANSU_SHA256" "$root/src"
+        _crate_fetch tansu-storage "$SLUICE_TANSU_STORAGE_SHA256" "$root/src"
+        patch -s -p1 -d "$root/src/tansu-storage-$SLUICE_TANSU_VERSION" <"$SLUICE_TANSU_PATCH" || exit 1
+        printf '\n[patch.crates-io]\ntansu-storage = { path = "../tansu-storage-%s" }\n' \
+            "$SLUICE_TANSU_VERSION" >>"$root/src/tansu-$SLUICE_TANSU_VERSION/Cargo.toml"
+        # Tansu's own Cargo.lock pins everything else: resolving once changes only the patched
+        # crate's entry, and the build then keeps to that lock.
+        (cd "$root/src/tansu-$SLUICE_TANSU_VERSION" && cargo metadata --format-version 1 >/dev/null) &&
+            cargo install --path "$root/src/tansu-$SLUICE_TANSU_VERSION" --locked \
+                --no-default-features --features libsql --root "$root" \
+                --target-dir "$root/target" >&2 &&
+            rm -rf "$root/target"
     ) || sluice_die "tansu_ensure: building Tansu failed"
     [[ -x "$bin" ]] || sluice_die "tansu_ensure: $bin missing after the build"
 }
