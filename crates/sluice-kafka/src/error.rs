@@ -132,6 +132,9 @@ pub fn transient(e: &KafkaError) -> bool {
                 // it to produce requests while it comes back after a restart). The records
                 // are not taken, so a retry can only help; errors.retry.* bound it.
                 | C::Unknown
+                // The idempotent producer stopped rather than leave a gap in the topic
+                // (`enable.gapless.guarantee`): a new producer resumes from the committed offset.
+                | C::GaplessGuarantee
         ),
         // A client that could not even be created (bad config) will not get better.
         None => !matches!(
@@ -163,6 +166,15 @@ mod tests {
         )));
         assert!(!transient(&KafkaError::MessageProduction(
             RDKafkaErrorCode::TopicAuthorizationFailed
+        )));
+    }
+
+    /// Found by the fault suite (broker stopped during produce requests): a refused batch
+    /// stops the gapless producer, and the task's retry with a new producer is the way on.
+    #[test]
+    fn a_producer_stopped_to_keep_the_topic_gapless_is_retried() {
+        assert!(transient(&KafkaError::MessageProduction(
+            RDKafkaErrorCode::GaplessGuarantee
         )));
     }
 }

@@ -5,12 +5,14 @@
 //! `topic.creation.*` does, because a produce to a missing topic only times out.
 
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
 use std::time::Duration;
 
 use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
 use rdkafka::error::{KafkaError, RDKafkaErrorCode};
 use rdkafka::message::{Header, OwnedHeaders};
-use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer};
+use rdkafka::producer::{DeliveryFuture, FutureProducer, FutureRecord, Producer, PurgeConfig};
 use sluice_core::error::ConnectorError;
 use sluice_core::json::Converter;
 use sluice_core::record::{EncodedBatch, ProducerRecord, Record, RecordPosition, Written};
@@ -120,6 +122,9 @@ pub struct KafkaTopicSink {
     key: Converter,
     value: Converter,
     in_flight: Vec<(String, DeliveryFuture)>,
+    /// A delivery failed: what librdkafka still holds must not reach the topic after it,
+    /// since the task's retry sends the failed records again (order per key).
+    failed: Arc<AtomicBool>,
 }
 
 impl KafkaTopicSink {
@@ -136,6 +141,10 @@ impl KafkaTopicSink {
         let producer: FutureProducer<BrokerErrors> = conn
             .client(role)
             .set("enable.idempotence", "true")
+            // A batch the broker refused for good would otherwise be skipped (the epoch
+            // bumped, later records renumbered and written), leaving a gap that the task's
+            // retry fills after later records. Gapless, the producer stops instead.
+            .set("enable.gapless.guarantee", "true")
             .set("acks", "all")
             .set("linger.ms", "5")
             .set("message.timeout.ms", "120000")
@@ -151,6 +160,7 @@ impl KafkaTopicSink {
             key,
             value,
             in_flight: Vec::new(),
+            failed: Arc::default(),
         })
     }
 
@@ -204,14 +214,25 @@ impl KafkaTopicSink {
                     self.flush().await?;
                 }
                 Err((e, _)) => {
+                    self.failed.store(true, Ordering::SeqCst);
+                    let (e, reason) = cause(&self.producer, e);
                     let error = KafkaSinkError::Produce {
                         topic: topic_name.to_owned(),
                         bootstrap: self.conn.bootstrap.clone(),
-                        reason: e.to_string(),
+                        reason,
                     };
                     return Err(classify(&e, error));
                 }
             }
+        }
+    }
+
+    fn reports(&self) -> Reports {
+        Reports {
+            producer: self.producer.clone(),
+            errors: self.errors.clone(),
+            bootstrap: self.conn.bootstrap.clone(),
+            failed: self.failed.clone(),
         }
     }
 }
@@ -264,12 +285,8 @@ impl Sink for KafkaTopicSink {
     }
 
     async fn flush(&mut self) -> Result<(), ConnectorError> {
-        delivered(
-            &self.conn.bootstrap,
-            &self.errors,
-            std::mem::take(&mut self.in_flight),
-        )
-        .await
+        let in_flight = std::mem::take(&mut self.in_flight);
+        self.reports().wait(in_flight).await
     }
 
     /// Asked when deliveries have waited long: librdkafka keeps re-sending on its own until
@@ -284,43 +301,65 @@ impl Sink for KafkaTopicSink {
 
     async fn start_flush(&mut self) -> Result<Durable, ConnectorError> {
         let in_flight = std::mem::take(&mut self.in_flight);
-        let bootstrap = self.conn.bootstrap.clone();
-        let errors = self.errors.clone();
-        Ok(Box::pin(async move {
-            delivered(&bootstrap, &errors, in_flight).await
-        }))
+        let reports = self.reports();
+        Ok(Box::pin(async move { reports.wait(in_flight).await }))
     }
 }
 
-/// Waits for every delivery report; the first failure is the error.
-async fn delivered(
-    bootstrap: &str,
-    errors: &BrokerErrors,
-    in_flight: Vec<(String, DeliveryFuture)>,
-) -> Result<(), ConnectorError> {
-    for (topic, delivery) in in_flight {
-        match delivery.await {
-            Ok(Ok(_)) => {}
-            Ok(Err((e, _))) => {
-                let error = KafkaSinkError::Produce {
-                    topic,
-                    bootstrap: bootstrap.to_owned(),
-                    reason: e.to_string(),
-                };
-                return Err(errors.explain(&e, error));
-            }
-            Err(_) => {
-                return Err(ConnectorError::transient(KafkaSinkError::Canceled {
-                    bootstrap: bootstrap.to_owned(),
-                }))
-            }
+/// Records after a fatal error only say `Fatal`: the producer knows the cause.
+fn cause(producer: &FutureProducer<BrokerErrors>, e: KafkaError) -> (KafkaError, String) {
+    match (&e, producer.client().fatal_error()) {
+        (KafkaError::MessageProduction(RDKafkaErrorCode::Fatal), Some((code, why))) => {
+            (KafkaError::MessageProduction(code), why)
+        }
+        _ => {
+            let reason = e.to_string();
+            (e, reason)
         }
     }
-    Ok(())
+}
+
+/// What waiting for delivery reports needs, apart from the sink (a flush runs on its own).
+struct Reports {
+    producer: FutureProducer<BrokerErrors>,
+    errors: BrokerErrors,
+    bootstrap: String,
+    failed: Arc<AtomicBool>,
+}
+
+impl Reports {
+    /// Waits for every delivery report; the first failure is the error.
+    async fn wait(&self, in_flight: Vec<(String, DeliveryFuture)>) -> Result<(), ConnectorError> {
+        for (topic, delivery) in in_flight {
+            let e = match delivery.await {
+                Ok(Ok(_)) => continue,
+                Ok(Err((e, _))) => e,
+                Err(_) => {
+                    return Err(ConnectorError::transient(KafkaSinkError::Canceled {
+                        bootstrap: self.bootstrap.clone(),
+                    }))
+                }
+            };
+            self.failed.store(true, Ordering::SeqCst);
+            let (e, reason) = cause(&self.producer, e);
+            let error = KafkaSinkError::Produce {
+                topic,
+                bootstrap: self.bootstrap.clone(),
+                reason,
+            };
+            return Err(self.errors.explain(&e, error));
+        }
+        Ok(())
+    }
 }
 
 impl Drop for KafkaTopicSink {
     fn drop(&mut self) {
-        let _ = self.producer.flush(Duration::from_secs(5));
+        if self.failed.load(Ordering::SeqCst) {
+            self.producer
+                .purge(PurgeConfig::default().queue().inflight());
+        } else {
+            let _ = self.producer.flush(Duration::from_secs(5));
+        }
     }
 }
