@@ -1074,13 +1074,14 @@ def snapshot_report(sn):
         pct = lambda a, b, k: 100 * (a[k] / b[k] - 1)
         lines += ["", f"Peak RSS of the {lg['rows']:,}-row run is {pct(lg, sm, 'peak_rss'):+.0f} % of the "
                   f"{sm['rows']:,}-row run's, steady RSS {pct(lg, sm, 'steady_rss'):+.0f} % (target: within 10 % between "
-                  "100,000 and 10,000,000 rows; not met). "]
+                  f"100,000 and 10,000,000 rows{'' if max(pct(lg, sm, 'peak_rss'), pct(lg, sm, 'steady_rss')) <= 10 else '; not met'}). "]
         if len(runs) == 3:
             lines[-1] += (f"Between {main['rows']:,} and {lg['rows']:,} rows the peak moves {pct(lg, main, 'peak_rss'):+.0f} % "
                           f"and the steady RSS {pct(lg, main, 'steady_rss'):+.0f} %: nothing grows with the row count. ")
-        lines[-1] += ("What the small run lacks is the batches in flight: up to 4 waiting between the stages plus the one "
-                      "being built and the one being written (each `max.batch.size` records or at most 8 MB of payload, here "
-                      "about 1.6 MB), which a snapshot of a fraction of a second never fills.")
+        lines[-1] += ("Most of a snapshot's memory is the batches in flight: up to 4 waiting between the stages plus the "
+                      "one being built and the one being written. A snapshot batch stops at 256 KiB of payload (here about "
+                      "330 rows), so a table of a fraction of a second fills them as a long one does; with the earlier "
+                      "8 MiB bound (here `max.batch.size`, 2048 rows, 1.6 MB) the 10,000,000-row run peaked at +48 %.")
         if lg["rows"] < 10_000_000:
             lines[-1] += " The 10,000,000-row run (7.6 GB of output) was left out: the shared disk had too little room."
         lines.append("")
@@ -1172,8 +1173,11 @@ def main():
             results["stream"] = scenario_stream(args.changes, work)
         if "snapshot" in wanted:
             print("scenario 2: snapshot", flush=True)
+            kept_kafka = results.get("snapshot", {}).get("kafka")
             results["snapshot"] = scenario_snapshot(args.snapshot_rows, work, args.snapshot_schema_rows, args.snapshot_rss_rows,
                                                     args.snapshot_wide_rows, args.snapshot_kafka_rows)
+            if kept_kafka and "kafka" not in results["snapshot"]:
+                results["snapshot"]["kafka"] = kept_kafka
             results["snapshot"]["run_at"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime())
         if "snapshot_kafka" in wanted and KAFKA:
             # Only the snapshot into Kafka, kept beside the rest of scenario 2.
