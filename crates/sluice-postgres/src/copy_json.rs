@@ -528,6 +528,18 @@ mod tests {
                 vec!["{a,\"b c\",\"d\\\\\\\\\\\\\"e\"}", "\\N", "{}", "{NULL}"],
             ),
             col(
+                "ajn",
+                array(base(3802, "jsonb")),
+                -1,
+                true,
+                vec![
+                    "{\"{\\\\\"a\\\\\": 1}\",NULL,\"[]\"}",
+                    "{\"\",\"NULL\",null,ü}",
+                    "\\N",
+                    "{}",
+                ],
+            ),
+            col(
                 "an",
                 array(base(1700, "numeric")),
                 numeric(10, 2),

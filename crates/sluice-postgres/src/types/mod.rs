@@ -761,6 +761,10 @@ pub enum TextJson {
         bits: u8,
         nulls: bool,
     },
+    /// One-dimensional arrays of the `String` types: `{a,"b c",NULL}` as `["a","b c",null]`.
+    StringArray {
+        nulls: bool,
+    },
     /// Anything else: the Connect value, written by the JSON converter's own code.
     Value,
 }
@@ -797,6 +801,11 @@ impl TextJson {
                     Conv::Int16 => 16,
                     Conv::Int32 => 32,
                     Conv::Int64 => 64,
+                    Conv::Text(_) | Conv::Enum(_) => {
+                        return TextJson::StringArray {
+                            nulls: element_optional,
+                        }
+                    }
                     _ => return TextJson::Value,
                 };
                 TextJson::IntArray {
@@ -879,6 +888,7 @@ pub fn write_text_json(
             _ => false,
         },
         TextJson::IntArray { bits, nulls } => write_int_array(out, text, bits, nulls),
+        TextJson::StringArray { nulls } => write_string_array(out, text, nulls),
         TextJson::Bytes => match parse_bytea(text) {
             Ok(bytes) => {
                 write_base64(out, &bytes);
@@ -931,6 +941,80 @@ fn write_int_array(out: &mut Vec<u8>, text: &str, bits: u8, nulls: bool) -> bool
                 _ => write_int(out, parse_int(item, bits)),
             };
             if !written {
+                out.truncate(start);
+                return false;
+            }
+        }
+    }
+    out.push(b']');
+    true
+}
+
+/// `{a,"b c",NULL}` as `["a","b c",null]`, as array_out writes it: an element is quoted when
+/// it holds a delimiter, quote, backslash, brace or space, or is empty or NULL as text, and a
+/// quoted one escapes `"` and `\` with a backslash. Anything else (nested, with bounds, spaced,
+/// a NULL where elements are required) writes nothing and returns false for the general path.
+fn write_string_array(out: &mut Vec<u8>, text: &str, nulls: bool) -> bool {
+    let Some(inner) = text.strip_prefix('{').and_then(|t| t.strip_suffix('}')) else {
+        return false;
+    };
+    let start = out.len();
+    out.push(b'[');
+    let mut rest = inner;
+    let mut unescaped = String::new();
+    let mut first = true;
+    while !rest.is_empty() || !first {
+        if !std::mem::take(&mut first) {
+            out.push(b',');
+        }
+        let after = if let Some(quoted) = rest.strip_prefix('"') {
+            // The closing quote is the first one no backslash escapes (both are ASCII, so
+            // never part of a multi-byte character).
+            let bytes = quoted.as_bytes();
+            let (mut i, mut escaped) = (0, false);
+            while i < bytes.len() && bytes[i] != b'"' {
+                escaped |= bytes[i] == b'\\';
+                i += if bytes[i] == b'\\' { 2 } else { 1 };
+            }
+            if i >= bytes.len() {
+                out.truncate(start);
+                return false;
+            }
+            let content = &quoted[..i];
+            if escaped {
+                unescaped.clear();
+                let mut chars = content.chars();
+                while let Some(c) = chars.next() {
+                    unescaped.extend(if c == '\\' { chars.next() } else { Some(c) });
+                }
+                sluice_core::json::write_str(out, &unescaped);
+            } else {
+                sluice_core::json::write_str(out, content);
+            }
+            &quoted[i + 1..]
+        } else {
+            let end = rest.find(',').unwrap_or(rest.len());
+            let item = &rest[..end];
+            let plain = !item.is_empty()
+                && !item
+                    .bytes()
+                    .any(|b| matches!(b, b'"' | b'\\' | b'{' | b'}') || b.is_ascii_whitespace());
+            match item {
+                "NULL" if nulls => out.extend_from_slice(b"null"),
+                _ if plain && !item.eq_ignore_ascii_case("NULL") => {
+                    sluice_core::json::write_str(out, item)
+                }
+                _ => {
+                    out.truncate(start);
+                    return false;
+                }
+            }
+            &rest[end..]
+        };
+        match after.strip_prefix(',') {
+            Some(next) => rest = next,
+            None if after.is_empty() => break,
+            None => {
                 out.truncate(start);
                 return false;
             }
@@ -1294,6 +1378,27 @@ mod tests {
         for general in ["{{1,2},{3,4}}", "[0:1]={5,6}", "{2147483648}", "{1, 2}"] {
             assert_eq!(write(general), None, "{general}");
         }
+    }
+
+    #[test]
+    fn string_arrays_take_the_direct_writer_and_leave_the_rest_to_values() {
+        let kind = TextJson::of(&col(arr(ty("text")), -1), &opts());
+        assert_eq!(kind, TextJson::StringArray { nulls: true });
+        let write = |text: &str| {
+            let mut out = b"x".to_vec();
+            write_string_array(&mut out, text, true).then(|| String::from_utf8(out).unwrap())
+        };
+        assert_eq!(write("{a,NULL,\"NULL\"}").as_deref(), Some(r#"x["a",null,"NULL"]"#));
+        assert_eq!(write("{}").as_deref(), Some("x[]"));
+        assert_eq!(write(r#"{"",ü,"a,b","q\"\\z"}"#).as_deref(), Some(r#"x["","ü","a,b","q\"\\z"]"#));
+        assert_eq!(write("{\"tab\there\"}").as_deref(), Some(r#"x["tab\there"]"#));
+        for general in ["{{a,b},{c}}", "[0:1]={a,b}", "{a, b}", "{null}", "{\"open}", "{a,}", "{\"a\"b}"] {
+            assert_eq!(write(general), None, "{general}");
+        }
+        // A required element type takes NULL to the general path (its error).
+        let mut out = Vec::new();
+        assert!(!write_string_array(&mut out, "{a,NULL}", false));
+        assert!(out.is_empty());
     }
 
     #[test]
