@@ -9,7 +9,7 @@
 SLUICE_REPO_ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 
 SLUICE_APT_PACKAGES=(postgresql-15 postgresql-client-15 cmake libcurl4-openssl-dev openssl stunnel4
-    build-essential pkg-config libssl-dev python3-venv)
+    build-essential pkg-config libssl-dev python3-venv curl patch)
 # The console's browser tests drive Debian's headless Chromium over WebDriver.
 SLUICE_BROWSER_PACKAGES=(chromium chromium-driver)
 SLUICE_TANSU_VERSION=0.6.0
