@@ -78,7 +78,7 @@ async fn rows(db: &TestDb, table: &str, columns: &[(String, String)]) -> Vec<Str
     db.client
         .query(&sql, &[])
         .await
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
+        .unwrap_or_else(|e| panic!("{sql}: {e:?}"))
         .iter()
         .map(|r| r.get(0))
         .collect()
@@ -196,14 +196,25 @@ async fn seed_003(sink: fn(&TestDb, &str) -> Json, prefix: &str) {
          UPDATE public.category SET note = 'evolved' WHERE category_id = 1;",
     )
     .await;
+    // The comparison runs over the target's columns, so it agrees before the sink has added
+    // the new one: wait for the column and its value first.
+    let deadline = Instant::now() + Duration::from_secs(120);
+    let sql = "SELECT note FROM public.category WHERE category_id = 1";
+    loop {
+        let note = target.client.query_opt(sql, &[]).await;
+        if let Ok(Some(row)) = &note {
+            if row.get::<_, Option<String>>(0).as_deref() == Some("evolved") {
+                break;
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{sql}: {note:?}\n--- sluice log ---\n{}",
+            s.log_text()
+        );
+        tokio::time::sleep(Duration::from_millis(300)).await;
+    }
     converge(&s, &db, &target, TABLES, 120).await;
-    assert_eq!(
-        target
-            .scalar_string("SELECT note FROM public.category WHERE category_id = 1")
-            .await
-            .as_deref(),
-        Some("evolved")
-    );
     s.stop();
     db.drop().await;
     target.drop().await;

@@ -120,7 +120,7 @@ impl TestDb {
                     let _ = e;
                     tokio::time::sleep(Duration::from_millis(200)).await;
                 }
-                Err(e) => panic!("{sql}: {e}"),
+                Err(e) => panic!("{sql}: {e:?}"),
             }
         }
         let client = pg.connect(&name).await;
@@ -154,7 +154,7 @@ impl TestDb {
         self.client
             .query(sql, &[&table])
             .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .unwrap_or_else(|e| panic!("{sql}: {e:?}"))
             .iter()
             .map(|r| (r.get(0), r.get(1)))
             .collect()
@@ -164,7 +164,7 @@ impl TestDb {
         self.client
             .query_one(sql, &[])
             .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .unwrap_or_else(|e| panic!("{sql}: {e:?}"))
             .get(0)
     }
 
@@ -172,7 +172,7 @@ impl TestDb {
         self.client
             .query_one(sql, &[])
             .await
-            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .unwrap_or_else(|e| panic!("{sql}: {e:?}"))
             .get(0)
     }
 
