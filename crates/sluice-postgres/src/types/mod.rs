@@ -765,6 +765,11 @@ pub enum TextJson {
     StringArray {
         nulls: bool,
     },
+    /// One-dimensional timestamptz arrays: each element as `ZonedTimestamp`.
+    ZonedTimestampArray {
+        width: i32,
+        nulls: bool,
+    },
     /// Anything else: the Connect value, written by the JSON converter's own code.
     Value,
 }
@@ -803,6 +808,12 @@ impl TextJson {
                     Conv::Int64 => 64,
                     Conv::Text(_) | Conv::Enum(_) => {
                         return TextJson::StringArray {
+                            nulls: element_optional,
+                        }
+                    }
+                    Conv::TimestampTz { scale } => {
+                        return TextJson::ZonedTimestampArray {
+                            width: scale,
                             nulls: element_optional,
                         }
                     }
@@ -887,8 +898,18 @@ pub fn write_text_json(
             Ok(Value::Int(micros)) => write_int(out, Some(micros)),
             _ => false,
         },
-        TextJson::IntArray { bits, nulls } => write_int_array(out, text, bits, nulls),
-        TextJson::StringArray { nulls } => write_string_array(out, text, nulls),
+        TextJson::IntArray { bits, nulls } => write_array(out, text, nulls, |out, e| {
+            write_int(out, parse_int(e, bits))
+        }),
+        TextJson::StringArray { nulls } => write_array(out, text, nulls, |out, e| {
+            sluice_core::json::write_str(out, e);
+            true
+        }),
+        TextJson::ZonedTimestampArray { width, nulls } => {
+            write_array(out, text, nulls, |out, e| {
+                time::write_utc_timestamp(out, e, width)
+            })
+        }
         TextJson::Bytes => match parse_bytea(text) {
             Ok(bytes) => {
                 write_base64(out, &bytes);
@@ -920,45 +941,36 @@ pub fn is_plain_json_text(bytes: &[u8]) -> bool {
     blocks.remainder().iter().all(|&b| plain(b))
 }
 
-/// `{1,NULL,3}` as `[1,null,3]`; anything else (nested, with bounds, out of range, a NULL
-/// where elements are required) writes nothing and returns false for the general path.
-fn write_int_array(out: &mut Vec<u8>, text: &str, bits: u8, nulls: bool) -> bool {
-    let Some(inner) = text.strip_prefix('{').and_then(|t| t.strip_suffix('}')) else {
-        return false;
-    };
+/// A one-dimensional array as array_out writes it (`{1,NULL,"b c"}`) as a JSON array, each
+/// element by `element`: an element is quoted when it holds a delimiter, quote, backslash,
+/// brace or space, or is empty or NULL as text, and a quoted one escapes `"` and `\` with a
+/// backslash. Anything else (nested, with bounds, spaced, a NULL where elements are required,
+/// an element `element` refuses) writes nothing and returns false for the general path.
+fn write_array(
+    out: &mut Vec<u8>,
+    text: &str,
+    nulls: bool,
+    mut element: impl FnMut(&mut Vec<u8>, &str) -> bool,
+) -> bool {
     let start = out.len();
-    out.push(b'[');
-    if !inner.is_empty() {
-        for (i, item) in inner.split(',').enumerate() {
-            if i > 0 {
-                out.push(b',');
-            }
-            let written = match item {
-                "NULL" if nulls => {
-                    out.extend_from_slice(b"null");
-                    true
-                }
-                _ => write_int(out, parse_int(item, bits)),
-            };
-            if !written {
-                out.truncate(start);
-                return false;
-            }
-        }
+    let written = text
+        .strip_prefix('{')
+        .and_then(|t| t.strip_suffix('}'))
+        .is_some_and(|inner| write_elements(out, inner, nulls, &mut element));
+    if written {
+        out.push(b']');
+    } else {
+        out.truncate(start);
     }
-    out.push(b']');
-    true
+    written
 }
 
-/// `{a,"b c",NULL}` as `["a","b c",null]`, as array_out writes it: an element is quoted when
-/// it holds a delimiter, quote, backslash, brace or space, or is empty or NULL as text, and a
-/// quoted one escapes `"` and `\` with a backslash. Anything else (nested, with bounds, spaced,
-/// a NULL where elements are required) writes nothing and returns false for the general path.
-fn write_string_array(out: &mut Vec<u8>, text: &str, nulls: bool) -> bool {
-    let Some(inner) = text.strip_prefix('{').and_then(|t| t.strip_suffix('}')) else {
-        return false;
-    };
-    let start = out.len();
+fn write_elements(
+    out: &mut Vec<u8>,
+    inner: &str,
+    nulls: bool,
+    element: &mut impl FnMut(&mut Vec<u8>, &str) -> bool,
+) -> bool {
     out.push(b'[');
     let mut rest = inner;
     let mut unescaped = String::new();
@@ -977,50 +989,44 @@ fn write_string_array(out: &mut Vec<u8>, text: &str, nulls: bool) -> bool {
                 i += if bytes[i] == b'\\' { 2 } else { 1 };
             }
             if i >= bytes.len() {
-                out.truncate(start);
                 return false;
             }
             let content = &quoted[..i];
-            if escaped {
+            let content = if escaped {
                 unescaped.clear();
                 let mut chars = content.chars();
                 while let Some(c) = chars.next() {
                     unescaped.extend(if c == '\\' { chars.next() } else { Some(c) });
                 }
-                sluice_core::json::write_str(out, &unescaped);
+                unescaped.as_str()
             } else {
-                sluice_core::json::write_str(out, content);
+                content
+            };
+            if !element(out, content) {
+                return false;
             }
             &quoted[i + 1..]
         } else {
             let end = rest.find(',').unwrap_or(rest.len());
             let item = &rest[..end];
             let plain = !item.is_empty()
+                && !item.eq_ignore_ascii_case("NULL")
                 && !item
                     .bytes()
                     .any(|b| matches!(b, b'"' | b'\\' | b'{' | b'}') || b.is_ascii_whitespace());
-            match item {
-                "NULL" if nulls => out.extend_from_slice(b"null"),
-                _ if plain && !item.eq_ignore_ascii_case("NULL") => {
-                    sluice_core::json::write_str(out, item)
-                }
-                _ => {
-                    out.truncate(start);
-                    return false;
-                }
+            if item == "NULL" && nulls {
+                out.extend_from_slice(b"null");
+            } else if !plain || !element(out, item) {
+                return false;
             }
             &rest[end..]
         };
         match after.strip_prefix(',') {
             Some(next) => rest = next,
             None if after.is_empty() => break,
-            None => {
-                out.truncate(start);
-                return false;
-            }
+            None => return false,
         }
     }
-    out.push(b']');
     true
 }
 
@@ -1371,7 +1377,7 @@ mod tests {
         assert_eq!(kind, TextJson::IntArray { bits: 32, nulls: true });
         let write = |text: &str| {
             let mut out = b"x".to_vec();
-            write_int_array(&mut out, text, 32, true).then(|| String::from_utf8(out).unwrap())
+            write_array(&mut out, text, true, |o, e| write_int(o, parse_int(e, 32))).then(|| String::from_utf8(out).unwrap())
         };
         assert_eq!(write("{1,NULL,-3}").as_deref(), Some("x[1,null,-3]"));
         assert_eq!(write("{}").as_deref(), Some("x[]"));
@@ -1381,12 +1387,14 @@ mod tests {
     }
 
     #[test]
-    fn string_arrays_take_the_direct_writer_and_leave_the_rest_to_values() {
+    fn string_and_timestamptz_arrays_take_the_direct_writer_and_leave_the_rest_to_values() {
         let kind = TextJson::of(&col(arr(ty("text")), -1), &opts());
         assert_eq!(kind, TextJson::StringArray { nulls: true });
+        let kind = TextJson::of(&col(arr(ty("timestamptz")), -1), &opts());
+        assert!(matches!(kind, TextJson::ZonedTimestampArray { nulls: true, .. }));
         let write = |text: &str| {
             let mut out = b"x".to_vec();
-            write_string_array(&mut out, text, true).then(|| String::from_utf8(out).unwrap())
+            write_array(&mut out, text, true, |o, e| { sluice_core::json::write_str(o, e); true }).then(|| String::from_utf8(out).unwrap())
         };
         assert_eq!(write("{a,NULL,\"NULL\"}").as_deref(), Some(r#"x["a",null,"NULL"]"#));
         assert_eq!(write("{}").as_deref(), Some("x[]"));
@@ -1397,7 +1405,7 @@ mod tests {
         }
         // A required element type takes NULL to the general path (its error).
         let mut out = Vec::new();
-        assert!(!write_string_array(&mut out, "{a,NULL}", false));
+        assert!(!write_array(&mut out, "{a,NULL}", false, |_, _| true));
         assert!(out.is_empty());
     }
 
