@@ -972,13 +972,12 @@ fn write_elements(
     element: &mut impl FnMut(&mut Vec<u8>, &str) -> bool,
 ) -> bool {
     out.push(b'[');
+    if inner.is_empty() {
+        return true;
+    }
     let mut rest = inner;
     let mut unescaped = String::new();
-    let mut first = true;
-    while !rest.is_empty() || !first {
-        if !std::mem::take(&mut first) {
-            out.push(b',');
-        }
+    loop {
         let after = if let Some(quoted) = rest.strip_prefix('"') {
             // The closing quote is the first one no backslash escapes (both are ASCII, so
             // never part of a multi-byte character).
@@ -1022,12 +1021,13 @@ fn write_elements(
             &rest[end..]
         };
         match after.strip_prefix(',') {
-            Some(next) => rest = next,
-            None if after.is_empty() => break,
-            None => return false,
+            Some(next) => {
+                out.push(b',');
+                rest = next;
+            }
+            None => return after.is_empty(),
         }
     }
-    true
 }
 
 /// An integer of `bits` (16, 32 or 64) bits, range checked as its column type is.
