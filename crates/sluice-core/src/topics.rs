@@ -92,7 +92,9 @@ struct TopicLog {
     dirty: bool,
 }
 
-const WRITE_AT: usize = 1 << 20;
+/// 128 KiB: small enough that the lines just encoded are still in the core's cache when the
+/// kernel copies them into the page cache (1 MiB cost about 10 % more CPU per snapshot row).
+const WRITE_AT: usize = 128 << 10;
 
 impl LocalTopics {
     pub fn open(data_dir: &Path) -> Result<Self, TopicError> {
