@@ -844,9 +844,9 @@ pub fn write_text_json(
     out: &mut Vec<u8>,
 ) -> Result<(), TypeError> {
     let handled = match kind {
-        TextJson::Int16 => write_int(out, parse_int(text, 16)),
-        TextJson::Int32 => write_int(out, parse_int(text, 32)),
-        TextJson::Int64 => write_int(out, parse_int(text, 64)),
+        TextJson::Int16 => write_int_text(out, text, 16),
+        TextJson::Int32 => write_int_text(out, text, 32),
+        TextJson::Int64 => write_int_text(out, text, 64),
         TextJson::Boolean => match text {
             "t" | "true" => {
                 out.extend_from_slice(b"true");
@@ -898,9 +898,9 @@ pub fn write_text_json(
             Ok(Value::Int(micros)) => write_int(out, Some(micros)),
             _ => false,
         },
-        TextJson::IntArray { bits, nulls } => write_array(out, text, nulls, |out, e| {
-            write_int(out, parse_int(e, bits))
-        }),
+        TextJson::IntArray { bits, nulls } => {
+            write_array(out, text, nulls, |out, e| write_int_text(out, e, bits))
+        }
         TextJson::StringArray { nulls } => write_array(out, text, nulls, |out, e| {
             sluice_core::json::write_str(out, e);
             true
@@ -1037,6 +1037,27 @@ fn parse_int(text: &str, bits: u8) -> Option<i64> {
         32 => text.parse::<i32>().ok().map(i64::from),
         _ => text.parse::<i64>().ok(),
     }
+}
+
+/// An integer as int2out, int4out and int8out print it is already the JSON number the
+/// converter writes: copied as it is when canonical (no sign but `-`, no leading zero) and too
+/// short to overflow `bits`; anything else is parsed, and refused when it does not fit.
+fn write_int_text(out: &mut Vec<u8>, text: &str, bits: u8) -> bool {
+    let digits = text.strip_prefix('-').unwrap_or(text);
+    let always_fits = match bits {
+        16 => 4,
+        32 => 9,
+        _ => 18,
+    };
+    let canonical = !digits.is_empty()
+        && digits.len() <= always_fits
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && (!digits.starts_with('0') || text == "0");
+    if canonical {
+        out.extend_from_slice(text.as_bytes());
+        return true;
+    }
+    write_int(out, parse_int(text, bits))
 }
 
 fn write_int(out: &mut Vec<u8>, v: Option<i64>) -> bool {
@@ -1372,12 +1393,28 @@ mod tests {
     }
 
     #[test]
+    fn integer_text_is_copied_only_when_it_is_the_number_itoa_would_write() {
+        let cases: [(&str, u8); 16] = [
+            ("0", 16), ("-0", 16), ("7", 16), ("-32768", 16), ("32767", 16), ("32768", 16), ("007", 32),
+            ("+5", 32), ("-2147483648", 32), ("2147483648", 32), ("123456789", 32), ("", 64), ("-", 64),
+            ("9223372036854775807", 64), ("9223372036854775808", 64), ("1e3", 64),
+        ];
+        for (text, bits) in cases {
+            let mut copied = Vec::new();
+            let mut parsed = Vec::new();
+            let ok = write_int_text(&mut copied, text, bits);
+            assert_eq!(ok, write_int(&mut parsed, parse_int(text, bits)), "{text} as int{bits}");
+            assert_eq!(copied, parsed, "{text} as int{bits}");
+        }
+    }
+
+    #[test]
     fn integer_arrays_take_the_direct_writer_and_leave_the_rest_to_values() {
         let kind = TextJson::of(&col(arr(ty("int4")), -1), &opts());
         assert_eq!(kind, TextJson::IntArray { bits: 32, nulls: true });
         let write = |text: &str| {
             let mut out = b"x".to_vec();
-            write_array(&mut out, text, true, |o, e| write_int(o, parse_int(e, 32))).then(|| String::from_utf8(out).unwrap())
+            write_array(&mut out, text, true, |o, e| write_int_text(o, e, 32)).then(|| String::from_utf8(out).unwrap())
         };
         assert_eq!(write("{1,NULL,-3}").as_deref(), Some("x[1,null,-3]"));
         assert_eq!(write("{}").as_deref(), Some("x[]"));
