@@ -420,6 +420,39 @@ async fn partitioned_tables_are_captured_under_their_own_name() {
 }
 
 #[tokio::test(flavor = "multi_thread")]
+async fn an_inheritance_parent_is_snapshotted_with_its_childrens_rows() {
+    // Debezium reads a table with SELECT, which returns the rows of its inheritance children
+    // too; a plain COPY of the table would not.
+    let db = TestDb::empty("inherit").await;
+    db.exec(
+        "CREATE TABLE public.animal (id int PRIMARY KEY, name text);
+         CREATE TABLE public.dog (barks boolean) INHERITS (public.animal);
+         INSERT INTO public.animal VALUES (1, 'cat');
+         INSERT INTO public.dog VALUES (2, 'rex', true)",
+    )
+    .await;
+    let dir = tempfile::tempdir().unwrap();
+    let mut s = Sluice::new(dir.path());
+    s.start(
+        &[db.connector("inh", &[("table.include.list", "public.animal")])],
+        &[],
+    );
+    s.wait_streaming().await;
+    wait_for(60, "both rows", &s, || {
+        s.records("inh.public.animal").len() >= 2
+    })
+    .await;
+    let mut ops = ops(&s.records("inh.public.animal"));
+    ops.sort();
+    assert_eq!(
+        ops,
+        vec![r#"r {"id":1}"#.to_string(), r#"r {"id":2}"#.to_string()]
+    );
+    s.stop();
+    db.drop().await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
 async fn parallel_snapshot_matches_a_single_read() {
     let db = TestDb::with_big_table("chunks", 60_000).await;
     // Holes, so chunks start and end among deleted rows; a second table after it, so the
