@@ -737,6 +737,8 @@ pub enum TextJson {
     Decimal {
         scale: i32,
     },
+    /// numeric without a scale in precise mode: `{"scale":..,"value":..}` (VariableScaleDecimal).
+    VariableDecimal,
     /// timestamptz, printed by the session in UTC: a fixed-width reformat.
     ZonedTimestamp {
         width: i32,
@@ -770,6 +772,11 @@ pub enum TextJson {
         width: i32,
         nulls: bool,
     },
+    /// One-dimensional numeric(p,s) arrays in precise mode: each element as `Decimal`.
+    DecimalArray {
+        scale: i32,
+        nulls: bool,
+    },
     /// Anything else: the Connect value, written by the JSON converter's own code.
     Value,
 }
@@ -790,6 +797,11 @@ impl TextJson {
                 variable: false,
                 ..
             } if opts.decimal == DecimalHandlingMode::Precise => TextJson::Decimal { scale },
+            Conv::Numeric { variable: true, .. }
+                if opts.decimal == DecimalHandlingMode::Precise =>
+            {
+                TextJson::VariableDecimal
+            }
             Conv::TimestampTz { scale } => TextJson::ZonedTimestamp { width: scale },
             Conv::Float32 => TextJson::Float32,
             Conv::Float64 => TextJson::Float64,
@@ -814,6 +826,16 @@ impl TextJson {
                     Conv::TimestampTz { scale } => {
                         return TextJson::ZonedTimestampArray {
                             width: scale,
+                            nulls: element_optional,
+                        }
+                    }
+                    Conv::Numeric {
+                        scale,
+                        variable: false,
+                        ..
+                    } if opts.decimal == DecimalHandlingMode::Precise => {
+                        return TextJson::DecimalArray {
+                            scale,
                             nulls: element_optional,
                         }
                     }
@@ -862,13 +884,8 @@ pub fn write_text_json(
             sluice_core::json::write_str(out, text);
             true
         }
-        TextJson::Decimal { scale } => match fixed_scale_unscaled(text, scale) {
-            Some((bytes, start)) => {
-                write_base64(out, &bytes[start..]);
-                true
-            }
-            None => false,
-        },
+        TextJson::Decimal { scale } => write_decimal(out, text, scale),
+        TextJson::VariableDecimal => write_variable_decimal(out, text),
         TextJson::ZonedTimestamp { width } => time::write_utc_timestamp(out, text, width),
         TextJson::Float32 => match text.parse::<f32>() {
             Ok(f) => {
@@ -909,6 +926,9 @@ pub fn write_text_json(
             write_array(out, text, nulls, |out, e| {
                 time::write_utc_timestamp(out, e, width)
             })
+        }
+        TextJson::DecimalArray { scale, nulls } => {
+            write_array(out, text, nulls, |out, e| write_decimal(out, e, scale))
         }
         TextJson::Bytes => match parse_bytea(text) {
             Ok(bytes) => {
@@ -1068,6 +1088,37 @@ fn write_int(out: &mut Vec<u8>, v: Option<i64>) -> bool {
         }
         None => false,
     }
+}
+
+/// numeric(p,s) text as the unscaled value's bytes in base64; false for NaN, infinities and
+/// values beyond 38 digits (the general path's).
+fn write_decimal(out: &mut Vec<u8>, text: &str, scale: i32) -> bool {
+    match fixed_scale_unscaled(text, scale) {
+        Some((bytes, start)) => {
+            write_base64(out, &bytes[start..]);
+            true
+        }
+        None => false,
+    }
+}
+
+/// Unconstrained numeric text as a VariableScaleDecimal struct, its scale the fraction's
+/// digits without trailing zeros (Debezium strips them, never into the integer part).
+fn write_variable_decimal(out: &mut Vec<u8>, text: &str) -> bool {
+    let text = match text.contains('.') {
+        true => text.trim_end_matches('0').trim_end_matches('.'),
+        false => text,
+    };
+    let scale = text.find('.').map_or(0, |p| text.len() - p - 1) as i32;
+    let Some((bytes, start)) = fixed_scale_unscaled(text, scale) else {
+        return false;
+    };
+    out.extend_from_slice(b"{\"scale\":");
+    out.extend_from_slice(itoa::Buffer::new().format(scale).as_bytes());
+    out.extend_from_slice(b",\"value\":");
+    write_base64(out, &bytes[start..]);
+    out.push(b'}');
+    true
 }
 
 /// Bytes as the JSON converter writes them: a base64 string.
@@ -1406,6 +1457,35 @@ mod tests {
             assert_eq!(ok, write_int(&mut parsed, parse_int(text, bits)), "{text} as int{bits}");
             assert_eq!(copied, parsed, "{text} as int{bits}");
         }
+    }
+
+    #[test]
+    fn numeric_writers_match_the_general_path() {
+        let o = opts();
+        let numeric = |p: i32, s: i32| ((p << 16) | s) + 4;
+        let cases: [(ColumnDesc, TextJson, &[&str]); 2] = [
+            (col(ty("numeric"), -1), TextJson::VariableDecimal,
+             &["0", "0.000", "10", "100.00", "-1.2500", "0.5", "-0.0001", "123456789012345678901234567890.5",
+               "99999999999999999999999999999999999999", "1234567890123456789012345678901234567890"]),
+            (col(arr(ty("numeric")), numeric(10, 2)), TextJson::DecimalArray { scale: 2, nulls: true },
+             &["{1.10,2.00}", "{}", "{NULL,-0.01}", "{1.5}", "{12345678.99,0}"]),
+        ];
+        for (desc, kind, texts) in cases {
+            assert_eq!(TextJson::of(&desc, &o), kind);
+            let schema = column_schema(&desc, &o).unwrap().unwrap();
+            for text in texts {
+                let mut direct = Vec::new();
+                write_text_json(kind, &desc, &schema, text, &o, &mut direct).unwrap();
+                let mut general = Vec::new();
+                write_value(&mut general, &schema, &decode_text(&desc, &schema, text, &o).unwrap());
+                assert_eq!(String::from_utf8(direct).unwrap(), String::from_utf8(general).unwrap(), "{text}");
+            }
+        }
+        // NaN, and more digits than 38, are left to the general path.
+        for text in ["NaN", "1234567890123456789012345678901234567890"] {
+            assert!(!write_variable_decimal(&mut Vec::new(), text), "{text}");
+        }
+        assert!(!write_array(&mut Vec::new(), "{NaN}", true, |o, e| write_decimal(o, e, 2)));
     }
 
     #[test]
