@@ -86,8 +86,6 @@ pub struct TableInfo {
     pub replica_identity: char,
     /// A partitioned table (its rows live in partitions).
     pub partitioned: bool,
-    /// Has (or had) partitions or inheritance children, whose rows a SELECT on it returns too.
-    pub has_children: bool,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -263,13 +261,11 @@ async fn load_table(
         .await
         .map_err(query_error(context.clone()))?;
     let primary_key = pk_rows.iter().map(|r| r.get::<_, String>(0)).collect();
-    let class = client
-        .query_one(
-            "SELECT relkind = 'p', relhassubclass FROM pg_class WHERE oid = $1",
-            &[&oid],
-        )
+    let partitioned: bool = client
+        .query_one("SELECT relkind = 'p' FROM pg_class WHERE oid = $1", &[&oid])
         .await
-        .map_err(query_error(context))?;
+        .map_err(query_error(context))?
+        .get(0);
     Ok(TableInfo {
         oid,
         schema,
@@ -277,8 +273,7 @@ async fn load_table(
         columns,
         primary_key,
         replica_identity,
-        partitioned: class.get(0),
-        has_children: class.get(1),
+        partitioned,
     })
 }
 

@@ -600,7 +600,6 @@ mod tests {
             primary_key: vec!["t".into(), "id".into()],
             replica_identity: 'd',
             partitioned: false,
-            has_children: false,
         };
         Arc::new(TableEvents::new(info, cfg, &SharedSchemas::new(), ShapeSource::Catalog).unwrap())
     }
