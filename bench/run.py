@@ -330,11 +330,10 @@ def fill_table(db, name, ddl, rows_sql, rows, step=500_000):
     psql(db, f"VACUUM ANALYZE {name}")
 
 
-def copy_seconds(db, table, scan=False):
-    """`\\copy (SELECT * FROM t) TO /dev/null`: PostgreSQL handing out the rows, the limit.
-    `scan`: `\\copy t TO /dev/null` instead, COPY's own scan, which Sluice uses for whole tables."""
+def copy_seconds(db, table):
+    """`\\copy (SELECT * FROM t) TO /dev/null`: PostgreSQL handing out the rows, the limit."""
     t0 = time.time()
-    psql(db, f"\\copy {table if scan else f'(SELECT * FROM {table})'} TO '/dev/null'")
+    psql(db, f"\\copy (SELECT * FROM {table}) TO '/dev/null'")
     return time.time() - t0
 
 
@@ -396,11 +395,11 @@ def scenario_snapshot(rows, work, schema_rows=1_000_000, rss_rows=None, wide_row
     pairs = []
     for i in range(SNAPSHOT_PAIRS):
         print(f"  pair {i + 1} of {SNAPSHOT_PAIRS}: COPY, then bench_snap_noschema", flush=True)
-        copy_s, scan_s = copy_seconds(db, "s"), copy_seconds(db, "s", scan=True)
-        pairs.append((copy_s, snapshot_run("bench_snap_noschema", db, "s", rows, work, **NO_SCHEMAS), scan_s))
+        copy_s = copy_seconds(db, "s")
+        pairs.append((copy_s, snapshot_run("bench_snap_noschema", db, "s", rows, work, **NO_SCHEMAS)))
     pairs.sort(key=lambda p: p[0] / p[1]["seconds"])
-    copy_s, median, _ = pairs[len(pairs) // 2]
-    runs = {"bench_snap_noschema": dict(median, pairs=[[c, r["seconds"], r["cpu_us_per_row"], t] for c, r, t in pairs])}
+    copy_s, median = pairs[len(pairs) // 2]
+    runs = {"bench_snap_noschema": dict(median, pairs=[[c, r["seconds"], r["cpu_us_per_row"]] for c, r in pairs])}
     threads = str(os.cpu_count() or 2)
     baseline = os.environ.get("SLUICE_BASELINE_BIN")
     print("  profiled run, and snapshot.max.threads", flush=True)
@@ -1019,17 +1018,10 @@ def pairs_text(ns, c):
     if not pairs:
         return (f"COPY was timed before and after the Sluice runs ({c['seconds_before']:.2f} s and "
                 f"{c['seconds_after']:.2f} s; the mean is used).")
-    listed = ", ".join(f"{p[0]:.2f} s / {p[1]:.2f} s ({p[0] / p[1]:.2f}×)" for p in pairs)
-    text = (f"The two are timed in {len(pairs)} alternating pairs, COPY then Sluice, because the shared machine's "
+    listed = ", ".join(f"{c:.2f} s / {s:.2f} s ({c / s:.2f}×)" for c, s, _ in pairs)
+    return (f"The two are timed in {len(pairs)} alternating pairs, COPY then Sluice, because the shared machine's "
             f"speed drifts within minutes; the table shows the pair with the median ratio. Pairs (COPY / Sluice): "
             f"{listed}. The profile below comes from a separate run.")
-    scans = sorted(p[3] / p[1] for p in pairs if len(p) > 3)
-    if scans:
-        text += (" Sluice reads a whole table with COPY's own scan (`COPY s (columns) TO STDOUT`, no executor), "
-                 "which costs the server less than the SELECT of the limit; `\\copy s TO /dev/null`, timed in each "
-                 f"pair too, took {', '.join(f'{p[3]:.2f} s' for p in pairs)}: against it the snapshot runs at "
-                 f"{scans[len(scans) // 2]:.2f}× (median).")
-    return text
 
 
 def snapshot_report(sn):
