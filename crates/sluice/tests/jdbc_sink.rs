@@ -207,9 +207,16 @@ async fn seed_003(sink: fn(&TestDb, &str) -> Json, prefix: &str) {
                 break;
             }
         }
+        // On a timeout, whether the source wrote the evolved row tells which side stalled.
         assert!(
             Instant::now() < deadline,
-            "{sql}: {note:?}\n--- sluice log ---\n{}",
+            "{sql}: {note:?}\n--- last category records ---\n{:?}\n--- sluice log ---\n{}",
+            s.records(&format!("{name}.public.category"))
+                .iter()
+                .rev()
+                .take(2)
+                .map(|r| payload(r)["after"].to_string())
+                .collect::<Vec<_>>(),
             s.log_text()
         );
         tokio::time::sleep(Duration::from_millis(300)).await;

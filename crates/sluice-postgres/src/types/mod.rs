@@ -1105,9 +1105,10 @@ fn write_decimal(out: &mut Vec<u8>, text: &str, scale: i32) -> bool {
 /// Unconstrained numeric text as a VariableScaleDecimal struct, its scale the fraction's
 /// digits without trailing zeros (Debezium strips them, never into the integer part).
 fn write_variable_decimal(out: &mut Vec<u8>, text: &str) -> bool {
-    let text = match text.contains('.') {
-        true => text.trim_end_matches('0').trim_end_matches('.'),
-        false => text,
+    let text = if text.contains('.') {
+        text.trim_end_matches('0').trim_end_matches('.')
+    } else {
+        text
     };
     let scale = text.find('.').map_or(0, |p| text.len() - p - 1) as i32;
     let Some((bytes, start)) = fixed_scale_unscaled(text, scale) else {
