@@ -812,40 +812,25 @@ impl TextJson {
             Conv::Bytea if opts.binary == BinaryHandlingMode::Bytes => TextJson::Bytes,
             Conv::Array {
                 element,
-                element_optional,
-            } => {
-                let bits = match *element {
-                    Conv::Int16 => 16,
-                    Conv::Int32 => 32,
-                    Conv::Int64 => 64,
-                    Conv::Text(_) | Conv::Enum(_) => {
-                        return TextJson::StringArray {
-                            nulls: element_optional,
-                        }
-                    }
-                    Conv::TimestampTz { scale } => {
-                        return TextJson::ZonedTimestampArray {
-                            width: scale,
-                            nulls: element_optional,
-                        }
-                    }
-                    Conv::Numeric {
-                        scale,
-                        variable: false,
-                        ..
-                    } if opts.decimal == DecimalHandlingMode::Precise => {
-                        return TextJson::DecimalArray {
-                            scale,
-                            nulls: element_optional,
-                        }
-                    }
-                    _ => return TextJson::Value,
-                };
-                TextJson::IntArray {
-                    bits,
-                    nulls: element_optional,
+                element_optional: nulls,
+            } => match *element {
+                Conv::Int16 => TextJson::IntArray { bits: 16, nulls },
+                Conv::Int32 => TextJson::IntArray { bits: 32, nulls },
+                Conv::Int64 => TextJson::IntArray { bits: 64, nulls },
+                Conv::Text(_) | Conv::Enum(_) => TextJson::StringArray { nulls },
+                Conv::TimestampTz { scale } => TextJson::ZonedTimestampArray {
+                    width: scale,
+                    nulls,
+                },
+                Conv::Numeric {
+                    scale,
+                    variable: false,
+                    ..
+                } if opts.decimal == DecimalHandlingMode::Precise => {
+                    TextJson::DecimalArray { scale, nulls }
                 }
-            }
+                _ => TextJson::Value,
+            },
             _ => TextJson::Value,
         }
     }
