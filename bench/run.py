@@ -1018,7 +1018,7 @@ def pairs_text(ns, c):
     if not pairs:
         return (f"COPY was timed before and after the Sluice runs ({c['seconds_before']:.2f} s and "
                 f"{c['seconds_after']:.2f} s; the mean is used).")
-    listed = ", ".join(f"{c:.2f} s / {s:.2f} s ({c / s:.2f}×)" for c, s, _ in pairs)
+    listed = ", ".join(f"{copy:.2f} s / {snap:.2f} s ({copy / snap:.2f}×)" for copy, snap, _ in pairs)
     return (f"The two are timed in {len(pairs)} alternating pairs, COPY then Sluice, because the shared machine's "
             f"speed drifts within minutes; the table shows the pair with the median ratio. Pairs (COPY / Sluice): "
             f"{listed}. The profile below comes from a separate run.")
